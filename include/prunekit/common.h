@@ -1,0 +1,40 @@
+// Shared basics: the error type that maps to exit code 2, fixture paths, resource figures.
+#pragma once
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace prunekit {
+
+// Bad input from the user (file, flag, data): tools print one line and exit with code 2.
+// Message convention: "<file or --flag>: <what is wrong>".
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Root of the shared fixtures (models/, data/, reference/): $PRUNEKIT_SHARED, else "" if unset.
+std::string shared_dir_from_env();
+
+// Peak resident set size of this process in MiB (from /proc/self/status VmHWM).
+double peak_rss_mb();
+// Current resident set size in MiB (VmRSS).
+double current_rss_mb();
+
+// Intra-op threads for LibTorch and our kernels; n <= 0 means all cores.
+void set_threads(int n);
+int num_threads();
+
+struct Stopwatch {
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  void reset() { t0 = std::chrono::steady_clock::now(); }
+};
+
+bool file_exists(const std::string& path);
+bool dir_exists(const std::string& path);
+std::string read_file(const std::string& path);  // throws InputError naming the path
+
+}  // namespace prunekit

@@ -1,0 +1,56 @@
+#include "prunekit/common.h"
+
+#include <ATen/Parallel.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace prunekit {
+
+std::string shared_dir_from_env() {
+  const char* env = std::getenv("PRUNEKIT_SHARED");
+  return env ? std::string(env) : std::string();
+}
+
+static double read_status_kb(const char* key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  const std::string k(key);
+  while (std::getline(f, line)) {
+    if (line.compare(0, k.size(), k) == 0) return std::atof(line.c_str() + k.size() + 1);
+  }
+  return 0.0;
+}
+double peak_rss_mb() { return read_status_kb("VmHWM") / 1024.0; }
+double current_rss_mb() { return read_status_kb("VmRSS") / 1024.0; }
+
+static int g_threads = 0;
+void set_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  g_threads = n;
+  at::set_num_threads(n);
+}
+int num_threads() { return g_threads > 0 ? g_threads : at::get_num_threads(); }
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+bool dir_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(path + ": cannot open file");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace prunekit
