@@ -74,6 +74,7 @@ class CheckpointWriter {
   // Copy config.json, tokenizer and generation files from `src_dir`.
   void copy_side_files(const std::string& src_dir);
   // Verify every planned tensor was added, write index, fsync, rename into place.
+  // An existing out_dir (empty or not) is removed first: callers decide about overwriting.
   void finish();
   const std::string& tmp_dir() const { return tmp_dir_; }
 

@@ -5,10 +5,6 @@
 #include <string>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace prunekit {
 
 class Tokenizer {
@@ -19,12 +15,16 @@ class Tokenizer {
   ~Tokenizer();
   std::vector<int> encode(const std::string& text, bool add_bos = true) const;
   std::string decode(const std::vector<int>& ids) const;
+  std::string id_to_piece(int id) const;  // the SentencePiece piece, e.g. "▁Once"
   int bos_id() const;
   int eos_id() const;
   int vocab_size() const;
 
  private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  // The SentencePieceProcessor, reached through a privately loaded libsentencepiece (see
+  // tokenizer.cpp for why it must not share the global symbol scope with LibTorch's protobuf).
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace prunekit

@@ -1,6 +1,7 @@
 #include "prunekit/common.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,11 @@ void set_threads(int n) {
   if (n <= 0) n = 1;
   g_threads = n;
   at::set_num_threads(n);
+  // LibTorch 1.13 sets OpenMP's thread count but not OpenBLAS's own pthread pool, whose idle
+  // workers otherwise spin (sched_yield) against ours. Looked up at run time: the BLAS behind
+  // LibTorch may not be OpenBLAS.
+  using SetThreads = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
 }
 int num_threads() { return g_threads > 0 ? g_threads : at::get_num_threads(); }
 

@@ -1,0 +1,89 @@
+// Micro-benchmarks behind bench-sparse: dense (LibTorch f32/bf16, our bf16 kernel) vs packed 2:4.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "prunekit/sparse24.h"
+
+namespace prunekit {
+namespace bench {
+
+// One Linear weight [out, in]. tokens > 0 pins the token count (from an M,K,N spec).
+struct LinearShape {
+  std::string name;
+  int64_t in = 0, out = 0;
+  int64_t tokens = 0;
+};
+
+// "llama-2-7b" | "tinyllama-1.1b" (q,k,v,o,gate,up,down of one decoder layer), or a ';'-separated
+// list of "M,K,N" (x [M,K] @ W^T [K,N]: M tokens, K in features, N out features; M = 0 means use
+// --tokens) or "K,N". InputError("--shape: ...") on anything else.
+std::vector<LinearShape> parse_shapes(const std::string& spec);
+// "1,8,32" -> {1, 8, 32}; InputError("<flag>: ...") unless every item is a positive integer.
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& flag);
+
+// Path names, in table order.
+extern const char* const kPathTorchF32;    // "torch_f32":  at::mm, fp32 weight (OpenBLAS)
+extern const char* const kPathTorchBf16;   // "torch_bf16": at::mm, bf16 weight and activations
+extern const char* const kPathDenseOurs;   // "dense_bf16_ours": sparse24::gemm_dense
+extern const char* const kPathSparseOurs;  // "sparse24_ours":   sparse24::gemm
+bool is_dense_path(const std::string& path);
+
+struct GemmBenchOptions {
+  std::vector<LinearShape> shapes;
+  std::vector<int64_t> tokens;
+  std::vector<std::string> paths;  // empty: all four
+  int iters = 20;                  // timed runs per cell (at most)
+  int warmup = 2;                  // untimed runs per cell (at most; see max_seconds)
+  double max_seconds = 2.0;        // per cell: stop timing once this much time was spent
+  // Weight copies are rotated so each timed run reads weights that are not in cache (decode
+  // streams every layer's weights from DRAM). < 0: auto (2 x L3, at least 256 MiB); 0: hot (one
+  // copy, may be cache resident).
+  double working_set_mb = -1;
+  sparse24::Isa isa = sparse24::Isa::Auto;
+  uint64_t seed = 1234;
+};
+
+struct GemmResult {
+  std::string shape;  // e.g. "q_proj"
+  int64_t in = 0, out = 0, tokens = 0;
+  std::string path;
+  int runs = 0;
+  bool capped = false;  // fewer than 10 timed runs because of max_seconds
+  double median_ms = 0, min_ms = 0, max_ms = 0, q1_ms = 0, q3_ms = 0;
+  double gflops = 0;       // dense-equivalent 2 * tokens * in * out / median
+  double weight_gbps = 0;  // weight bytes of this path / median
+  int64_t weight_bytes = 0;
+  int copies = 1;
+  double speedup = 0;  // fastest dense median / this median (same shape and tokens)
+};
+
+struct MachineInfo {
+  std::string cpu;  // model name from /proc/cpuinfo
+  int cores = 0;    // logical CPUs online
+  int threads = 0;  // intra-op threads used
+  std::string isa;  // kernel level actually used
+  std::string torch;
+  int64_t l3_bytes = 0;
+  std::string blas, blas_core;  // OpenBLAS config and kernel family, when OpenBLAS is loaded
+};
+MachineInfo machine_info(sparse24::Isa isa);
+
+// Runs every (shape, tokens, path) cell; on_result is called as each cell finishes (speedup is
+// filled in the returned vector only, once a (shape, tokens) row is complete).
+std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
+                                       const std::function<void(const GemmResult&)>& on_result = {});
+
+// Markdown: a summary table (one row per shape and token count, plus per-layer totals when the
+// shapes are a whole model layer) and a detailed table (one row per path).
+std::string gemm_summary_markdown(const std::vector<GemmResult>& results);
+std::string gemm_detail_markdown(const std::vector<GemmResult>& results);
+nlohmann::json gemm_json(const MachineInfo& machine, const GemmBenchOptions& opt,
+                         const std::vector<GemmResult>& results);
+
+}  // namespace bench
+}  // namespace prunekit

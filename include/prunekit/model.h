@@ -1,0 +1,122 @@
+// The LLaMA decoder forward (transformers' conventions), one decoder layer at a time.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "prunekit/checkpoint.h"
+#include "prunekit/config.h"
+
+namespace prunekit {
+
+// The seven Linears of a decoder layer, in upstream's order (CONVENTIONS.md section 1).
+enum LinearId { kQ = 0, kK, kV, kO, kGate, kUp, kDown };
+constexpr int kNumLinears = 7;
+// "self_attn.q_proj", ..., "mlp.down_proj"
+const char* linear_module(int id);
+// "q_proj", ..., "down_proj"
+const char* linear_short_name(int id);
+// "model.layers.<layer>.<module>" (+ ".weight" / ".bias" by the caller)
+std::string linear_prefix(int layer, int id);
+
+// One decoder layer's parameters, owned, in the compute dtype (norm weights too).
+struct LayerWeights {
+  int index = -1;
+  at::Tensor input_norm, post_norm;
+  std::array<at::Tensor, kNumLinears> weight;  // [out, in]
+  std::array<at::Tensor, kNumLinears> bias;    // undefined when the config has none
+};
+LayerWeights load_layer(const Checkpoint& ck, int layer, at::ScalarType dtype);
+void release_layer(const Checkpoint& ck, int layer);
+
+// Rotary tables for positions [0, max_len): cos/sin [max_len, head_dim] in fp32, with
+// rope_scaling (linear, llama3) applied to the inverse frequencies as transformers does.
+struct Rope {
+  at::Tensor cos, sin;
+  Rope(const LlamaConfig& cfg, int64_t max_len);
+};
+
+// Per-layer KV cache for incremental decoding.
+struct KVCache {
+  at::Tensor k, v;  // [B, kv_heads, len, head_dim]
+  int64_t len = 0;
+};
+
+// Called with each Linear's input (before the Linear) during a layer forward: [B, T, in].
+using CaptureFn = std::function<void(int linear, const at::Tensor& input)>;
+// Optional replacement for a Linear's matmul (e.g. packed 2:4 kernels): y = f(x) or undefined
+// to fall back to the dense weight.
+using LinearOverride = std::function<at::Tensor(int linear, const at::Tensor& x)>;
+
+struct ForwardOptions {
+  int64_t pos0 = 0;          // absolute position of x[:, 0]
+  KVCache* cache = nullptr;  // append to and attend over the cache when set
+  const CaptureFn* capture = nullptr;
+  const LinearOverride* linear_override = nullptr;
+};
+
+// x: [B, T, hidden] in the compute dtype; returns the layer output, same shape and dtype.
+at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at::Tensor& x,
+                         const Rope& rope, const ForwardOptions& opt = {});
+
+// RMSNorm in fp32 as transformers: weight * (x.float() * rsqrt(mean(x^2) + eps)).to(dtype)
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// Embedding, final norm and lm_head: the parts outside the decoder layers.
+struct ModelHead {
+  at::Tensor embed;       // [vocab, hidden] compute dtype
+  at::Tensor final_norm;  // [hidden]
+  at::Tensor lm_head;     // [vocab, hidden] (shares storage with embed when tied)
+  static ModelHead load(const Checkpoint& ck, at::ScalarType dtype);
+  at::Tensor embed_ids(const at::Tensor& ids) const;        // [B, T] int64 -> [B, T, hidden]
+  at::Tensor logits(const at::Tensor& hidden, double eps) const;  // fp32 [B, T, vocab]
+};
+
+// Whole model in memory: for generation and zero-shot scoring of small/medium models.
+class LlamaModel {
+ public:
+  LlamaModel(const Checkpoint& ck, at::ScalarType dtype);
+  const LlamaConfig& config() const { return cfg_; }
+  // ids [B, T] starting at position caches[0].len; returns fp32 logits [B, T, vocab].
+  at::Tensor forward(const at::Tensor& ids, std::vector<KVCache>* caches = nullptr);
+  std::vector<KVCache> new_caches() const { return std::vector<KVCache>(cfg_.num_hidden_layers); }
+  std::vector<LayerWeights>& layers() { return layers_; }
+  // Optional per-layer Linear override (e.g. packed 2:4 kernels), indexed by layer.
+  std::vector<LinearOverride> overrides;
+
+ private:
+  LlamaConfig cfg_;
+  ModelHead head_;
+  std::vector<LayerWeights> layers_;
+  std::unique_ptr<Rope> rope_;
+};
+
+// Layer-streamed evaluation of many sequences: embeds, then for each decoder layer loads it,
+// pushes all sequences through it in batches, and releases it. Peak memory: one layer + the
+// hidden states of `ids` + embedding/lm_head.
+class LayerStream {
+ public:
+  LayerStream(const Checkpoint& ck, at::ScalarType dtype);
+  const LlamaConfig& config() const { return ck_.config(); }
+  const ModelHead& head() const { return head_; }
+  at::ScalarType dtype() const { return dtype_; }
+  const Rope& rope(int64_t len);
+  // Hidden states after all decoder layers (before the final norm) for ids [N, T].
+  // on_layer(i) is called after layer i finished (progress).
+  at::Tensor run(const at::Tensor& ids, int64_t batch,
+                 const std::function<void(int)>& on_layer = nullptr);
+
+ private:
+  const Checkpoint& ck_;
+  at::ScalarType dtype_;
+  ModelHead head_;
+  std::unique_ptr<Rope> rope_;
+};
+
+at::ScalarType parse_compute_dtype(const std::string& s);  // float32|bfloat16 (--dtype)
+
+}  // namespace prunekit

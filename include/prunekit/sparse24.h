@@ -1,0 +1,138 @@
+// Packed 2:4 sparse weights for CPU, with GEMV / skinny-GEMM kernels chosen at run time.
+//
+// A weight W [rows = out features, cols = in features] is 2:4 sparse when every group of 4
+// consecutive input columns of a row holds at most 2 nonzeros. Packed24 keeps, per group, the 2
+// kept values in bf16 (zero-padded when the group has fewer nonzeros) plus their 2-bit positions
+// inside the group: 2*16 + 2*2 = 36 bits per 4 weights instead of 64 (56% of dense bf16 bytes).
+//
+// Kernels compute y[t, r] = sum_c W[r, c] * x[t, c] (x, y fp32) for any token count T; they are
+// tuned for decode (T = 1..16) and loop over token tiles beyond that. Levels: AVX-512F, AVX2+FMA,
+// portable scalar; Isa::Auto picks the best the CPU supports (or $PRUNEKIT_ISA: scalar|avx2|avx512).
+// Work is split over output rows with at::parallel_for (honours at::set_num_threads).
+//
+// DenseBf16 is the dense bf16 baseline written with the same care (same SIMD, same threading,
+// same bf16 widening) so that a comparison measures sparsity, not a better loop.
+//
+// Storage layout (what the kernels read; pack/unpack hide it):
+//  * Packed24: columns are zero-padded to a multiple of 64 (a "block" = 16 groups = 32 kept
+//    values). Row r's kept values are values[r, 0 .. cols_padded/2) and its positions are
+//    index[r, 0 .. cols_padded/32). In block b, half h (columns 64b + 32h .. +32) holds 8 groups =
+//    16 kept values k = 2*g + j (j = 0 for the lower position). Value k of half h is stored at
+//    bf16 slot 32b + 2k + h (so one 32-bit lane holds value k of both halves: "<< 16" widens half
+//    0, "& 0xffff0000" widens half 1), and its position (0..3) is at bits 2k..2k+1 of
+//    index word 2b + h.
+//  * DenseBf16: columns zero-padded to a multiple of 32; in chunk c (columns 32c .. 32c+32) column
+//    32c + 16h + d is stored at bf16 slot 32c + 2d + h.
+#pragma once
+#include <cstdint>
+
+namespace prunekit {
+namespace sparse24_kernels {
+
+// Raw views handed to the per-ISA kernels (the *_avx2.cpp / *_avx512.cpp files see only this
+// part of the header, so they never compile LibTorch inline code with wider ISA flags).
+struct Sparse24View {
+  const uint16_t* values;  // bf16 bits, row stride cols_padded / 2
+  const uint32_t* index;   // 2-bit positions, row stride cols_padded / 32
+  int64_t rows, cols_padded;
+};
+struct DenseBf16View {
+  const uint16_t* values;  // bf16 bits, row stride cols_padded
+  int64_t rows, cols_padded;
+};
+
+// y[t * ldy + r] = sum_c W[r, c] * x[t * ldx + c] for t < T, r in [r0, r1).
+// x rows must hold cols_padded readable floats, zero beyond the logical column count.
+void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
+                          int64_t ldy, int64_t r0, int64_t r1);
+void sparse24_gemm_avx2(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
+                        int64_t ldy, int64_t r0, int64_t r1);
+void sparse24_gemm_avx512(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
+                          int64_t ldy, int64_t r0, int64_t r1);
+void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
+                            float* y, int64_t ldy, int64_t r0, int64_t r1);
+void dense_bf16_gemm_avx2(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx, float* y,
+                          int64_t ldy, int64_t r0, int64_t r1);
+void dense_bf16_gemm_avx512(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
+                            float* y, int64_t ldy, int64_t r0, int64_t r1);
+
+}  // namespace sparse24_kernels
+}  // namespace prunekit
+
+#ifndef PRUNEKIT_SPARSE24_KERNELS_ONLY
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace prunekit {
+namespace sparse24 {
+
+// Kernel level. Auto = best supported (after the $PRUNEKIT_ISA override, if set).
+enum class Isa { Auto, Scalar, Avx2, Avx512 };
+
+const char* isa_name(Isa isa);  // "auto" | "scalar" | "avx2" | "avx512"
+Isa parse_isa(const std::string& name);  // std::invalid_argument on anything else
+bool isa_supported(Isa isa);  // by this CPU (Auto and Scalar: always)
+Isa best_isa();                // best supported by the CPU, ignoring $PRUNEKIT_ISA
+// What Auto resolves to: $PRUNEKIT_ISA when set (std::invalid_argument when unknown or not
+// supported by this CPU), else best_isa(). Any other level is checked and returned as is.
+Isa resolve_isa(Isa isa);
+
+// Columns per group and at most this many nonzeros in it.
+constexpr int64_t kGroup = 4;
+constexpr int64_t kKeep = 2;
+
+struct Packed24 {
+  int64_t rows = 0, cols = 0, cols_padded = 0;  // cols_padded = cols rounded up to 64
+  at::Tensor values;  // bf16 [rows, cols_padded / 2], layout above
+  at::Tensor index;   // int32 [rows, cols_padded / 32], 2-bit positions, layout above
+  bool defined() const { return values.defined(); }
+  int64_t nbytes() const;  // bytes the kernels read: values + index
+  sparse24_kernels::Sparse24View view() const;
+};
+
+struct DenseBf16 {
+  int64_t rows = 0, cols = 0, cols_padded = 0;  // cols_padded = cols rounded up to 32
+  at::Tensor values;  // bf16 [rows, cols_padded], layout above
+  bool defined() const { return values.defined(); }
+  int64_t nbytes() const;
+  sparse24_kernels::DenseBf16View view() const;
+};
+
+// True when every group of 4 columns of every row of the 2-D weight has at most 2 nonzeros.
+bool is_24_sparse(const at::Tensor& weight);
+
+// Pack a 2-D 2:4-sparse weight of any floating dtype (values rounded to bf16, nearest-even).
+// std::invalid_argument when the weight is not 2-D floating, cols % 4 != 0, or a group holds
+// more than 2 nonzeros (the message names the first bad row and group).
+Packed24 pack(const at::Tensor& weight);
+// Dense [rows, cols] copy of the packed weight (fp32 by default; exact: bf16 widens exactly).
+at::Tensor unpack(const Packed24& packed, at::ScalarType dtype = at::kFloat);
+
+DenseBf16 pack_dense(const at::Tensor& weight);  // any 2-D floating weight -> bf16
+at::Tensor unpack_dense(const DenseBf16& dense, at::ScalarType dtype = at::kFloat);
+
+// Raw entry points: y[t * ldy + r] = sum_c W[r, c] * x[t * ldx + c], t < T, all rows.
+// x rows need only `cols` valid floats (a zero-padded copy is made when needed).
+void gemm(const Packed24& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+          Isa isa = Isa::Auto);
+void gemm_dense(const DenseBf16& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+                Isa isa = Isa::Auto);
+
+// x [..., cols] (any floating dtype; computed in fp32) -> y [..., rows] fp32 = x @ W^T.
+// std::invalid_argument when x's last dimension is not cols.
+at::Tensor linear(const at::Tensor& x, const Packed24& w, Isa isa = Isa::Auto);
+at::Tensor linear_dense(const at::Tensor& x, const DenseBf16& w, Isa isa = Isa::Auto);
+
+// 2:4 by magnitude: keep the 2 largest |w| of every group of 4 (ties: lower column first).
+// Returns a tensor of the same dtype; cols % 4 == 0 required (std::invalid_argument).
+at::Tensor prune_magnitude(const at::Tensor& weight);
+
+}  // namespace sparse24
+
+// The op the model calls when --sparse-kernels is on.
+using Packed24 = sparse24::Packed24;
+inline at::Tensor linear_24(const at::Tensor& x, const Packed24& w) { return sparse24::linear(x, w); }
+
+}  // namespace prunekit
+#endif  // PRUNEKIT_SPARSE24_KERNELS_ONLY

@@ -1,0 +1,513 @@
+// bench-sparse gemm: dense (LibTorch f32/bf16, our bf16 kernel) vs packed 2:4 on Linear shapes.
+#include <ATen/ATen.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "prunekit/bench.h"
+#include "prunekit/common.h"
+
+// OpenBLAS (LibTorch's BLAS here) introspection, when it is the loaded BLAS (weak: optional).
+extern "C" {
+__attribute__((weak)) char* openblas_get_corename(void);
+__attribute__((weak)) char* openblas_get_config(void);
+__attribute__((weak)) void openblas_set_num_threads(int);
+}
+
+namespace prunekit {
+namespace bench {
+
+const char* const kPathTorchF32 = "torch_f32";
+const char* const kPathTorchBf16 = "torch_bf16";
+const char* const kPathDenseOurs = "dense_bf16_ours";
+const char* const kPathSparseOurs = "sparse24_ours";
+
+bool is_dense_path(const std::string& p) { return p != kPathSparseOurs; }
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) {
+    // trim
+    const auto b = cur.find_first_not_of(" \t"), e = cur.find_last_not_of(" \t");
+    out.push_back(b == std::string::npos ? std::string() : cur.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+bool parse_i64(const std::string& s, int64_t* v) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  const long long x = std::strtoll(s.c_str(), &end, 10);
+  if (*end != '\0') return false;
+  *v = x;
+  return true;
+}
+
+std::vector<LinearShape> llama_layer(int64_t hidden, int64_t inter, int64_t heads, int64_t kv_heads) {
+  const int64_t head_dim = hidden / heads, kv = kv_heads * head_dim;
+  return {{"q_proj", hidden, hidden, 0},   {"k_proj", hidden, kv, 0},      {"v_proj", hidden, kv, 0},
+          {"o_proj", hidden, hidden, 0},   {"gate_proj", hidden, inter, 0}, {"up_proj", hidden, inter, 0},
+          {"down_proj", inter, hidden, 0}};
+}
+
+int64_t l3_cache_bytes() {
+  for (int idx = 0; idx < 8; ++idx) {
+    const std::string base = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(idx) + "/";
+    std::ifstream lv(base + "level"), sz(base + "size");
+    int level = 0;
+    std::string size;
+    if (!(lv >> level) || !(sz >> size)) continue;
+    if (level != 3) continue;
+    int64_t n = std::atoll(size.c_str());
+    if (!size.empty() && (size.back() == 'K' || size.back() == 'k')) n *= 1024;
+    if (!size.empty() && (size.back() == 'M' || size.back() == 'm')) n *= 1024 * 1024;
+    return n;
+  }
+  return 0;
+}
+
+struct Stats {
+  double median = 0, min = 0, max = 0, q1 = 0, q3 = 0;
+};
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  auto q = [&](double f) {  // linear interpolation between closest ranks
+    const double pos = f * static_cast<double>(v.size() - 1);
+    const size_t i = static_cast<size_t>(pos);
+    const double frac = pos - static_cast<double>(i);
+    return i + 1 < v.size() ? v[i] * (1 - frac) + v[i + 1] * frac : v[i];
+  };
+  s.median = q(0.5);
+  s.q1 = q(0.25);
+  s.q3 = q(0.75);
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+// One path on one shape: its weight copies and a way to run copy i on T tokens.
+struct Runner {
+  std::string path;
+  int64_t bytes = 0;  // per copy
+  std::vector<at::Tensor> f32, bf16;
+  std::vector<sparse24::DenseBf16> dense;
+  std::vector<sparse24::Packed24> packed;
+  int copies() const {
+    return static_cast<int>(std::max({f32.size(), bf16.size(), dense.size(), packed.size()}));
+  }
+};
+
+int copies_for(int64_t bytes, double working_set_bytes) {
+  if (working_set_bytes <= 0 || bytes <= 0) return 1;
+  const double n = std::ceil(working_set_bytes / static_cast<double>(bytes));
+  return static_cast<int>(std::min(4096.0, std::max(1.0, n)));
+}
+
+Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes) {
+  Runner r;
+  r.path = path;
+  if (path == kPathTorchF32) {
+    at::Tensor base = w.contiguous();
+    r.bytes = static_cast<int64_t>(base.nbytes());
+    const int n = copies_for(r.bytes, ws_bytes);
+    for (int i = 0; i < n; ++i) r.f32.push_back(i == 0 ? base : base.clone());
+  } else if (path == kPathTorchBf16) {
+    at::Tensor base = w.to(at::kBFloat16).contiguous();
+    r.bytes = static_cast<int64_t>(base.nbytes());
+    const int n = copies_for(r.bytes, ws_bytes);
+    for (int i = 0; i < n; ++i) r.bf16.push_back(i == 0 ? base : base.clone());
+  } else if (path == kPathDenseOurs) {
+    sparse24::DenseBf16 base = sparse24::pack_dense(w);
+    r.bytes = base.nbytes();
+    const int n = copies_for(r.bytes, ws_bytes);
+    for (int i = 0; i < n; ++i) {
+      sparse24::DenseBf16 c = base;
+      if (i > 0) c.values = base.values.clone();
+      r.dense.push_back(c);
+    }
+  } else if (path == kPathSparseOurs) {
+    sparse24::Packed24 base = sparse24::pack(w);
+    r.bytes = base.nbytes();
+    const int n = copies_for(r.bytes, ws_bytes);
+    for (int i = 0; i < n; ++i) {
+      sparse24::Packed24 c = base;
+      if (i > 0) {
+        c.values = base.values.clone();
+        c.index = base.index.clone();
+      }
+      r.packed.push_back(c);
+    }
+  } else {
+    throw InputError("--paths: unknown path '" + path + "'");
+  }
+  return r;
+}
+
+struct Buffers {
+  at::Tensor x, xb, y, yb;
+};
+
+void run_once(const Runner& r, int copy, Buffers& b, sparse24::Isa isa) {
+  if (r.path == kPathTorchF32) {
+    at::mm_out(b.y, b.x, r.f32[copy].t());
+  } else if (r.path == kPathTorchBf16) {
+    at::mm_out(b.yb, b.xb, r.bf16[copy].t());
+  } else if (r.path == kPathDenseOurs) {
+    const auto& w = r.dense[copy];
+    sparse24::gemm_dense(w, b.x.data_ptr<float>(), b.x.size(0), w.cols, b.y.data_ptr<float>(), w.rows, isa);
+  } else {
+    const auto& w = r.packed[copy];
+    sparse24::gemm(w, b.x.data_ptr<float>(), b.x.size(0), w.cols, b.y.data_ptr<float>(), w.rows, isa);
+  }
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string ms_cell(const GemmResult& r) {
+  return fmt(r.median_ms < 1 ? "%.4f" : (r.median_ms < 100 ? "%.3f" : "%.1f"), r.median_ms) +
+         (r.capped ? "†" : "");
+}
+
+std::string path_label(const std::string& p) {
+  if (p == kPathTorchF32) return "LibTorch f32";
+  if (p == kPathTorchBf16) return "LibTorch bf16";
+  if (p == kPathDenseOurs) return "dense bf16 (ours)";
+  if (p == kPathSparseOurs) return "2:4 packed (ours)";
+  return p;
+}
+
+const std::vector<std::string>& all_paths() {
+  static const std::vector<std::string> p = {kPathTorchF32, kPathTorchBf16, kPathDenseOurs, kPathSparseOurs};
+  return p;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> out;
+  for (const auto& item : split(text, ',')) {
+    int64_t v = 0;
+    if (!parse_i64(item, &v) || v <= 0)
+      throw InputError(flag + ": '" + item + "' is not a positive integer (in '" + text + "')");
+    out.push_back(v);
+  }
+  if (out.empty()) throw InputError(flag + ": empty list");
+  return out;
+}
+
+std::vector<LinearShape> parse_shapes(const std::string& spec) {
+  if (spec == "llama-2-7b") return llama_layer(4096, 11008, 32, 32);
+  if (spec == "tinyllama-1.1b") return llama_layer(2048, 5632, 32, 4);
+  std::vector<LinearShape> out;
+  for (const auto& item : split(spec, ';')) {
+    if (item.empty()) continue;
+    const auto parts = split(item, ',');
+    std::vector<int64_t> v;
+    for (const auto& p : parts) {
+      int64_t x = 0;
+      if (!parse_i64(p, &x) || x < 0) {
+        v.clear();
+        break;
+      }
+      v.push_back(x);
+    }
+    if (v.size() != 2 && v.size() != 3)
+      throw InputError("--shape: '" + item +
+                       "' is not llama-2-7b, tinyllama-1.1b, M,K,N or K,N (M tokens, K in, N out)");
+    LinearShape s;
+    s.tokens = v.size() == 3 ? v[0] : 0;
+    s.in = v[v.size() - 2];
+    s.out = v[v.size() - 1];
+    if (s.in <= 0 || s.out <= 0) throw InputError("--shape: '" + item + "': K and N must be positive");
+    if (s.in % 4 != 0)
+      throw InputError("--shape: '" + item + "': K (in features) must be a multiple of 4 for 2:4");
+    s.name = std::to_string(s.in) + "->" + std::to_string(s.out);
+    out.push_back(s);
+  }
+  if (out.empty()) throw InputError("--shape: no shape in '" + spec + "'");
+  return out;
+}
+
+MachineInfo machine_info(sparse24::Isa isa) {
+  MachineInfo m;
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto c = line.find(':');
+      if (c != std::string::npos) m.cpu = line.substr(line.find_first_not_of(" \t", c + 1));
+      break;
+    }
+  }
+  m.cores = static_cast<int>(std::thread::hardware_concurrency());
+  m.threads = num_threads();
+  m.isa = sparse24::isa_name(sparse24::resolve_isa(isa));
+  m.torch = TORCH_VERSION;
+  m.l3_bytes = l3_cache_bytes();
+  if (openblas_get_config) m.blas = openblas_get_config();
+  if (openblas_get_corename) m.blas_core = openblas_get_corename();
+  return m;
+}
+
+std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
+                                       const std::function<void(const GemmResult&)>& on_result) {
+  const std::vector<std::string> paths = opt.paths.empty() ? all_paths() : opt.paths;
+  for (const auto& p : paths)
+    if (std::find(all_paths().begin(), all_paths().end(), p) == all_paths().end())
+      throw InputError("--paths: unknown path '" + p + "'");
+  double ws = opt.working_set_mb * 1024.0 * 1024.0;
+  if (opt.working_set_mb < 0) ws = std::max<double>(2.0 * static_cast<double>(l3_cache_bytes()), 256.0 * 1024 * 1024);
+  const sparse24::Isa isa = sparse24::resolve_isa(opt.isa);
+  // LibTorch's at::set_num_threads does not reach a pthread OpenBLAS: give it the same count.
+  if (openblas_set_num_threads) openblas_set_num_threads(num_threads());
+
+  std::vector<GemmResult> results;
+  for (size_t si = 0; si < opt.shapes.size(); ++si) {
+    const LinearShape& shape = opt.shapes[si];
+    const std::vector<int64_t> tokens = shape.tokens > 0 ? std::vector<int64_t>{shape.tokens} : opt.tokens;
+    at::manual_seed(opt.seed + si);
+    const at::Tensor w = sparse24::prune_magnitude(at::randn({shape.out, shape.in}) * 0.02);
+    std::map<int64_t, Buffers> bufs;
+    for (int64_t T : tokens) {
+      Buffers b;
+      b.x = at::randn({T, shape.in});
+      b.xb = b.x.to(at::kBFloat16);
+      b.y = at::empty({T, shape.out});
+      b.yb = at::empty({T, shape.out}, at::kBFloat16);
+      bufs[T] = b;
+    }
+    // Sanity: every path computes the same product (bf16 paths within bf16 rounding).
+    at::Tensor reference;
+    for (const auto& path : paths) {
+      Runner runner = make_runner(path, w, ws);
+      int next_copy = 0;
+      {
+        Buffers& b = bufs[tokens.front()];
+        run_once(runner, 0, b, isa);
+        at::Tensor out = path == kPathTorchBf16 ? b.yb.to(at::kFloat) : b.y.clone();
+        if (!reference.defined()) {
+          reference = out;
+        } else {
+          const double err = (out - reference).abs().max().item<double>();
+          const double scale = reference.abs().max().item<double>() + 1e-12;
+          if (err > 0.05 * scale)
+            std::fprintf(stderr, "bench-sparse: warning: %s on %s differs from %s by %.3g (max |y| %.3g)\n",
+                         path.c_str(), shape.name.c_str(), paths.front().c_str(), err, scale);
+        }
+      }
+      for (int64_t T : tokens) {
+        Buffers& b = bufs[T];
+        GemmResult res;
+        res.shape = shape.name;
+        res.in = shape.in;
+        res.out = shape.out;
+        res.tokens = T;
+        res.path = path;
+        res.weight_bytes = runner.bytes;
+        res.copies = runner.copies();
+        std::vector<double> times;
+        // Warm-up; a single run longer than the cell budget is kept as the (only) measurement.
+        Stopwatch warm;
+        for (int i = 0; i < std::max(1, opt.warmup); ++i) {
+          Stopwatch sw;
+          run_once(runner, next_copy, b, isa);
+          const double t = sw.seconds();
+          next_copy = (next_copy + 1) % runner.copies();
+          if (i == 0 && t >= opt.max_seconds) {
+            times.push_back(t);
+            break;
+          }
+          if (warm.seconds() >= opt.max_seconds / 2) break;
+        }
+        Stopwatch cell;
+        while (times.empty() || (static_cast<int>(times.size()) < opt.iters && cell.seconds() < opt.max_seconds)) {
+          Stopwatch sw;
+          run_once(runner, next_copy, b, isa);
+          times.push_back(sw.seconds());
+          next_copy = (next_copy + 1) % runner.copies();
+        }
+        const Stats s = stats_of(times);
+        res.runs = static_cast<int>(times.size());
+        res.capped = res.runs < std::min(10, opt.iters);
+        res.median_ms = s.median * 1e3;
+        res.min_ms = s.min * 1e3;
+        res.max_ms = s.max * 1e3;
+        res.q1_ms = s.q1 * 1e3;
+        res.q3_ms = s.q3 * 1e3;
+        res.gflops = 2.0 * static_cast<double>(T) * shape.in * shape.out / s.median / 1e9;
+        res.weight_gbps = static_cast<double>(runner.bytes) / s.median / 1e9;
+        if (on_result) on_result(res);
+        results.push_back(res);
+      }
+    }
+  }
+  // Order by shape, tokens, path; speedup vs the fastest dense path of the same cell.
+  auto shape_rank = [&](const std::string& name) {
+    for (size_t i = 0; i < opt.shapes.size(); ++i)
+      if (opt.shapes[i].name == name) return i;
+    return opt.shapes.size();
+  };
+  auto path_rank = [&](const std::string& p) {
+    return static_cast<size_t>(std::find(all_paths().begin(), all_paths().end(), p) - all_paths().begin());
+  };
+  std::stable_sort(results.begin(), results.end(), [&](const GemmResult& a, const GemmResult& b) {
+    return std::make_tuple(shape_rank(a.shape), a.tokens, path_rank(a.path)) <
+           std::make_tuple(shape_rank(b.shape), b.tokens, path_rank(b.path));
+  });
+  for (auto& r : results) {
+    double best = 0;
+    for (const auto& o : results)
+      if (o.shape == r.shape && o.tokens == r.tokens && is_dense_path(o.path) && o.median_ms > 0)
+        best = best == 0 ? o.median_ms : std::min(best, o.median_ms);
+    r.speedup = best > 0 ? best / r.median_ms : 0;
+  }
+  return results;
+}
+
+std::string gemm_summary_markdown(const std::vector<GemmResult>& results) {
+  std::vector<std::string> paths;
+  for (const auto& p : all_paths())
+    for (const auto& r : results)
+      if (r.path == p) {
+        paths.push_back(p);
+        break;
+      }
+  const bool has_sparse = std::find(paths.begin(), paths.end(), kPathSparseOurs) != paths.end();
+  std::ostringstream os;
+  os << "| shape (in->out) | tokens |";
+  for (const auto& p : paths) os << " " << path_label(p) << " ms |";
+  if (has_sparse) os << " 2:4 weight GB/s | 2:4 speedup vs best dense |";
+  os << "\n|---|---:|";
+  for (size_t i = 0; i < paths.size(); ++i) os << "---:|";
+  if (has_sparse) os << "---:|---:|";
+  os << "\n";
+  // Rows in result order (shape, tokens); per-token totals across shapes at the end.
+  std::vector<std::pair<std::string, int64_t>> cells;
+  std::map<std::pair<std::string, int64_t>, std::map<std::string, const GemmResult*>> by;
+  std::vector<std::string> shapes;
+  std::vector<int64_t> tokens;
+  for (const auto& r : results) {
+    auto key = std::make_pair(r.shape, r.tokens);
+    if (!by.count(key)) cells.push_back(key);
+    by[key][r.path] = &r;
+    if (std::find(shapes.begin(), shapes.end(), r.shape) == shapes.end()) shapes.push_back(r.shape);
+    if (std::find(tokens.begin(), tokens.end(), r.tokens) == tokens.end()) tokens.push_back(r.tokens);
+  }
+  for (const auto& key : cells) {
+    const auto& m = by[key];
+    const GemmResult* any = m.begin()->second;
+    os << "| " << key.first << " (" << any->in << "->" << any->out << ") | " << key.second << " |";
+    for (const auto& p : paths) os << " " << (m.count(p) ? ms_cell(*m.at(p)) : "-") << " |";
+    if (has_sparse) {
+      if (m.count(kPathSparseOurs)) {
+        const auto* s = m.at(kPathSparseOurs);
+        os << " " << fmt("%.1f", s->weight_gbps) << " | **" << fmt("%.2f", s->speedup) << "x** |";
+      } else {
+        os << " - | - |";
+      }
+    }
+    os << "\n";
+  }
+  // Totals: sum of medians over all shapes, per token count (= one decoder layer for a model).
+  if (shapes.size() > 1) {
+    std::sort(tokens.begin(), tokens.end());
+    for (int64_t T : tokens) {
+      std::map<std::string, double> total;
+      bool complete = true;
+      for (const auto& s : shapes) {
+        auto it = by.find({s, T});
+        if (it == by.end()) {
+          complete = false;
+          break;
+        }
+        for (const auto& p : paths) {
+          if (!it->second.count(p)) complete = false;
+          else total[p] += it->second.at(p)->median_ms;
+        }
+      }
+      if (!complete) continue;
+      os << "| **all " << shapes.size() << " shapes (sum)** | " << T << " |";
+      double best_dense = 0;
+      for (const auto& p : paths) {
+        os << " " << fmt(total[p] < 100 ? "%.3f" : "%.1f", total[p]) << " |";
+        if (is_dense_path(p)) best_dense = best_dense == 0 ? total[p] : std::min(best_dense, total[p]);
+      }
+      if (has_sparse) {
+        int64_t bytes = 0;
+        for (const auto& s : shapes) bytes += by[{s, T}].at(kPathSparseOurs)->weight_bytes;
+        os << " " << fmt("%.1f", bytes / (total[kPathSparseOurs] * 1e-3) / 1e9) << " | **"
+           << fmt("%.2f", best_dense > 0 ? best_dense / total[kPathSparseOurs] : 0) << "x** |";
+      }
+      os << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::string gemm_detail_markdown(const std::vector<GemmResult>& results) {
+  std::ostringstream os;
+  os << "| shape (in->out) | tokens | path | runs | median ms | min-max ms | IQR ms | GFLOP/s | weight GB/s | "
+        "speedup |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& r : results) {
+    os << "| " << r.shape << " (" << r.in << "->" << r.out << ") | " << r.tokens << " | " << r.path << " | "
+       << r.runs << (r.capped ? "†" : "") << " | " << fmt("%.4f", r.median_ms) << " | "
+       << fmt("%.4f", r.min_ms) << "-" << fmt("%.4f", r.max_ms) << " | " << fmt("%.4f", r.q1_ms) << "-"
+       << fmt("%.4f", r.q3_ms) << " | " << fmt("%.1f", r.gflops) << " | " << fmt("%.1f", r.weight_gbps)
+       << " | " << fmt("%.2f", r.speedup) << "x |\n";
+  }
+  return os.str();
+}
+
+nlohmann::json gemm_json(const MachineInfo& m, const GemmBenchOptions& opt,
+                         const std::vector<GemmResult>& results) {
+  nlohmann::json j;
+  j["machine"] = {{"cpu", m.cpu},     {"cores", m.cores},       {"threads", m.threads},
+                  {"isa", m.isa},     {"torch", m.torch},       {"l3_bytes", m.l3_bytes},
+                  {"blas", m.blas},   {"blas_core", m.blas_core}};
+  j["options"] = {{"iters", opt.iters},
+                  {"warmup", opt.warmup},
+                  {"max_seconds_per_cell", opt.max_seconds},
+                  {"working_set_mb", opt.working_set_mb}};
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : results) {
+    arr.push_back({{"shape", r.shape},
+                   {"in_features", r.in},
+                   {"out_features", r.out},
+                   {"tokens", r.tokens},
+                   {"path", r.path},
+                   {"runs", r.runs},
+                   {"capped", r.capped},
+                   {"median_ms", r.median_ms},
+                   {"min_ms", r.min_ms},
+                   {"max_ms", r.max_ms},
+                   {"q1_ms", r.q1_ms},
+                   {"q3_ms", r.q3_ms},
+                   {"gflops", r.gflops},
+                   {"weight_bytes", r.weight_bytes},
+                   {"weight_gbps", r.weight_gbps},
+                   {"weight_copies", r.copies},
+                   {"speedup", r.speedup}});
+  }
+  j["results"] = arr;
+  return j;
+}
+
+}  // namespace bench
+}  // namespace prunekit

@@ -1,0 +1,423 @@
+// Packed 2:4 format: pack/unpack, CPU dispatch, threading, scalar kernels. The SIMD kernels live in
+// sparse24_avx2.cpp / sparse24_avx512.cpp (compiled with their own ISA flags).
+#include "prunekit/sparse24.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace prunekit {
+
+namespace sparse24_kernels {
+namespace {
+
+inline float bf16_to_float(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+}  // namespace
+
+void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
+                          int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t vstride = w.cols_padded / 2, istride = w.cols_padded / 32, nblk = w.cols_padded / 64;
+  std::vector<float> vals(static_cast<size_t>(w.cols_padded / 2));
+  std::vector<int32_t> cols(static_cast<size_t>(w.cols_padded / 2));
+  for (int64_t r = r0; r < r1; ++r) {
+    // Decode the row once (natural order of kept values), then one dot product per token.
+    const uint16_t* vp = w.values + r * vstride;
+    const uint32_t* ip = w.index + r * istride;
+    size_t n = 0;
+    for (int64_t b = 0; b < nblk; ++b) {
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t word = ip[2 * b + h];
+        for (int k = 0; k < 16; ++k) {
+          vals[n] = bf16_to_float(vp[32 * b + 2 * k + h]);
+          cols[n] = static_cast<int32_t>(64 * b + 32 * h + 4 * (k / 2) + ((word >> (2 * k)) & 3u));
+          ++n;
+        }
+      }
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * ldx;
+      float acc[4] = {0.f, 0.f, 0.f, 0.f};
+      for (size_t i = 0; i < n; i += 4) {
+        acc[0] += vals[i] * xt[cols[i]];
+        acc[1] += vals[i + 1] * xt[cols[i + 1]];
+        acc[2] += vals[i + 2] * xt[cols[i + 2]];
+        acc[3] += vals[i + 3] * xt[cols[i + 3]];
+      }
+      y[t * ldy + r] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+  }
+}
+
+void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
+                            float* y, int64_t ldy, int64_t r0, int64_t r1) {
+  const int64_t nchunk = w.cols_padded / 32;
+  std::vector<float> row(static_cast<size_t>(w.cols_padded));
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint16_t* vp = w.values + r * w.cols_padded;
+    for (int64_t c = 0; c < nchunk; ++c)
+      for (int h = 0; h < 2; ++h)
+        for (int d = 0; d < 16; ++d) row[32 * c + 16 * h + d] = bf16_to_float(vp[32 * c + 2 * d + h]);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * ldx;
+      float acc[4] = {0.f, 0.f, 0.f, 0.f};
+      for (int64_t c = 0; c < w.cols_padded; c += 4) {
+        acc[0] += row[c] * xt[c];
+        acc[1] += row[c + 1] * xt[c + 1];
+        acc[2] += row[c + 2] * xt[c + 2];
+        acc[3] += row[c + 3] * xt[c + 3];
+      }
+      y[t * ldy + r] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+  }
+}
+
+}  // namespace sparse24_kernels
+
+namespace sparse24 {
+namespace {
+
+using KernelSp = void (*)(const sparse24_kernels::Sparse24View&, const float*, int64_t, int64_t,
+                          float*, int64_t, int64_t, int64_t);
+using KernelDn = void (*)(const sparse24_kernels::DenseBf16View&, const float*, int64_t, int64_t,
+                          float*, int64_t, int64_t, int64_t);
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+void check_2d_float(const at::Tensor& w, const char* what) {
+  if (!w.defined() || w.dim() != 2)
+    throw std::invalid_argument(std::string(what) + ": weight must be a 2-D tensor");
+  if (!at::isFloatingType(w.scalar_type()))
+    throw std::invalid_argument(std::string(what) + ": weight must be a floating-point tensor");
+}
+
+// Contiguous raw bf16 bits of a 2-D tensor (round to nearest even from the source dtype).
+at::Tensor to_bf16_cpu(const at::Tensor& w) {
+  return w.to(at::kCPU).to(at::kBFloat16).contiguous();
+}
+
+inline const uint16_t* bf16_bits(const at::Tensor& t) {
+  return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>());
+}
+inline uint16_t* bf16_bits_mut(at::Tensor& t) {
+  return reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>());
+}
+
+// Rows per parallel task: keep tasks >= ~64K multiply-adds so small problems stay single-threaded.
+int64_t row_grain(int64_t cols_padded, int64_t T) {
+  const int64_t work_per_row = std::max<int64_t>(1, cols_padded * std::max<int64_t>(T, 1));
+  return std::max<int64_t>(1, (int64_t{1} << 16) / work_per_row);
+}
+
+// x rows need cols_padded readable floats, zero beyond cols: copy when the caller's do not.
+const float* padded_x(const float* x, int64_t T, int64_t ldx, int64_t cols, int64_t cols_padded,
+                      std::vector<float>& buf, int64_t* ldx_out) {
+  if (cols == cols_padded) {
+    *ldx_out = ldx;
+    return x;
+  }
+  buf.assign(static_cast<size_t>(T * cols_padded), 0.f);
+  for (int64_t t = 0; t < T; ++t)
+    std::memcpy(buf.data() + t * cols_padded, x + t * ldx, sizeof(float) * static_cast<size_t>(cols));
+  *ldx_out = cols_padded;
+  return buf.data();
+}
+
+// Split rows over threads in multiples of 4 (the kernels' widest row tile).
+template <typename View, typename Kernel>
+void run_rows(Kernel kernel, const View& v, const float* x, int64_t T, int64_t ldx, float* y,
+              int64_t ldy) {
+  const int64_t quads = (v.rows + 3) / 4;
+  const int64_t grain = std::max<int64_t>(1, row_grain(v.cols_padded, T) / 4);
+  at::parallel_for(0, quads, grain, [&](int64_t q0, int64_t q1) {
+    kernel(v, x, T, ldx, y, ldy, q0 * 4, std::min(q1 * 4, v.rows));
+  });
+}
+
+KernelSp sparse_kernel(Isa isa) {
+  switch (resolve_isa(isa)) {
+    case Isa::Avx512: return sparse24_kernels::sparse24_gemm_avx512;
+    case Isa::Avx2: return sparse24_kernels::sparse24_gemm_avx2;
+    default: return sparse24_kernels::sparse24_gemm_scalar;
+  }
+}
+KernelDn dense_kernel(Isa isa) {
+  switch (resolve_isa(isa)) {
+    case Isa::Avx512: return sparse24_kernels::dense_bf16_gemm_avx512;
+    case Isa::Avx2: return sparse24_kernels::dense_bf16_gemm_avx2;
+    default: return sparse24_kernels::dense_bf16_gemm_scalar;
+  }
+}
+
+// x [..., cols] -> fp32 contiguous [T, cols]; returns T and the output shape.
+at::Tensor flatten_x(const at::Tensor& x, int64_t cols, int64_t rows, const char* what,
+                     std::vector<int64_t>* out_shape) {
+  if (!x.defined() || x.dim() < 1 || x.size(-1) != cols) {
+    std::ostringstream os;
+    os << what << ": input's last dimension must be " << cols << " (got "
+       << (x.defined() && x.dim() >= 1 ? std::to_string(x.size(-1)) : std::string("no tensor"))
+       << ")";
+    throw std::invalid_argument(os.str());
+  }
+  if (!at::isFloatingType(x.scalar_type()))
+    throw std::invalid_argument(std::string(what) + ": input must be floating point");
+  *out_shape = x.sizes().vec();
+  out_shape->back() = rows;
+  return x.to(at::kCPU).to(at::kFloat).reshape({-1, cols}).contiguous();
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Auto: return "auto";
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+Isa parse_isa(const std::string& name) {
+  if (name == "auto") return Isa::Auto;
+  if (name == "scalar") return Isa::Scalar;
+  if (name == "avx2") return Isa::Avx2;
+  if (name == "avx512") return Isa::Avx512;
+  throw std::invalid_argument("unknown kernel ISA '" + name + "' (expected auto|scalar|avx2|avx512)");
+}
+
+bool isa_supported(Isa isa) {
+  switch (isa) {
+    case Isa::Auto:
+    case Isa::Scalar: return true;
+    case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::Avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return false;
+}
+
+Isa best_isa() {
+  static const Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512
+                          : isa_supported(Isa::Avx2) ? Isa::Avx2
+                                                     : Isa::Scalar;
+  return best;
+}
+
+Isa resolve_isa(Isa isa) {
+  if (isa == Isa::Auto) {
+    const char* env = std::getenv("PRUNEKIT_ISA");
+    if (!env || !*env) return best_isa();
+    Isa forced = parse_isa(env);
+    if (forced == Isa::Auto) return best_isa();
+    isa = forced;
+  }
+  if (!isa_supported(isa))
+    throw std::invalid_argument(std::string("kernel ISA '") + isa_name(isa) +
+                                "' is not supported by this CPU (best: " + isa_name(best_isa()) + ")");
+  return isa;
+}
+
+int64_t Packed24::nbytes() const {
+  return defined() ? static_cast<int64_t>(values.nbytes() + index.nbytes()) : 0;
+}
+sparse24_kernels::Sparse24View Packed24::view() const {
+  return {reinterpret_cast<const uint16_t*>(values.data_ptr<at::BFloat16>()),
+          reinterpret_cast<const uint32_t*>(index.data_ptr<int32_t>()), rows, cols_padded};
+}
+int64_t DenseBf16::nbytes() const { return defined() ? static_cast<int64_t>(values.nbytes()) : 0; }
+sparse24_kernels::DenseBf16View DenseBf16::view() const {
+  return {reinterpret_cast<const uint16_t*>(values.data_ptr<at::BFloat16>()), rows, cols_padded};
+}
+
+bool is_24_sparse(const at::Tensor& weight) {
+  check_2d_float(weight, "is_24_sparse");
+  if (weight.size(1) % kGroup != 0) return false;
+  auto nz = weight.ne(0).reshape({weight.size(0), weight.size(1) / kGroup, kGroup}).sum(-1);
+  return nz.le(kKeep).all().item<bool>();
+}
+
+Packed24 pack(const at::Tensor& weight) {
+  check_2d_float(weight, "sparse24::pack");
+  const int64_t rows = weight.size(0), cols = weight.size(1);
+  if (cols % kGroup != 0)
+    throw std::invalid_argument("sparse24::pack: input columns (" + std::to_string(cols) +
+                                ") must be a multiple of 4");
+  const int64_t groups = cols / kGroup;
+  const at::Tensor w = weight.to(at::kCPU);
+  {
+    auto nz = w.ne(0).reshape({rows, groups, kGroup}).sum(-1);
+    auto bad = nz.gt(kKeep).reshape({-1}).nonzero();
+    if (bad.numel() > 0) {
+      const int64_t flat = bad[0][0].item<int64_t>();
+      const int64_t r = flat / groups, g = flat % groups;
+      std::ostringstream os;
+      os << "sparse24::pack: weight is not 2:4 sparse: row " << r << ", group " << g << " (columns "
+         << g * kGroup << ".." << g * kGroup + 3 << ") has " << nz[r][g].item<int64_t>()
+         << " nonzeros (at most 2 allowed)";
+      throw std::invalid_argument(os.str());
+    }
+  }
+  Packed24 p;
+  p.rows = rows;
+  p.cols = cols;
+  p.cols_padded = round_up(std::max<int64_t>(cols, 1), 64);
+  p.values = at::zeros({rows, p.cols_padded / 2}, at::kBFloat16);
+  p.index = at::zeros({rows, p.cols_padded / 32}, at::kInt);
+  const at::Tensor bf = to_bf16_cpu(w);
+  const at::Tensor nzmask = w.ne(0).to(at::kByte).contiguous();
+  const uint16_t* src = bf16_bits(bf);
+  const uint8_t* nzp = nzmask.data_ptr<uint8_t>();
+  uint16_t* dv = bf16_bits_mut(p.values);
+  uint32_t* di = reinterpret_cast<uint32_t*>(p.index.data_ptr<int32_t>());
+  const int64_t vstride = p.cols_padded / 2, istride = p.cols_padded / 32;
+  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint16_t* srow = src + r * cols;
+      const uint8_t* nrow = nzp + r * cols;
+      for (int64_t g = 0; g < groups; ++g) {
+        int pos[2];
+        int n = 0;
+        for (int q = 0; q < 4; ++q)
+          if (nrow[4 * g + q]) pos[n++] = q;
+        // Fewer than 2 nonzeros: pad with the lowest unused positions (their values are zero).
+        for (int q = 0; n < 2 && q < 4; ++q)
+          if (!nrow[4 * g + q]) pos[n++] = q;
+        if (pos[0] > pos[1]) std::swap(pos[0], pos[1]);
+        const int64_t b = g / 16, h = (g / 8) % 2, gi = g % 8;
+        for (int j = 0; j < 2; ++j) {
+          const int64_t k = 2 * gi + j;
+          const int64_t c = 4 * g + pos[j];
+          dv[r * vstride + 32 * b + 2 * k + h] = nrow[c] ? srow[c] : uint16_t{0};
+          di[r * istride + 2 * b + h] |= static_cast<uint32_t>(pos[j]) << (2 * k);
+        }
+      }
+    }
+  });
+  return p;
+}
+
+at::Tensor unpack(const Packed24& p, at::ScalarType dtype) {
+  if (!p.defined()) throw std::invalid_argument("sparse24::unpack: empty packed weight");
+  at::Tensor out = at::zeros({p.rows, p.cols}, at::kFloat);
+  float* o = out.data_ptr<float>();
+  const auto v = p.view();
+  const int64_t vstride = p.cols_padded / 2, istride = p.cols_padded / 32;
+  for (int64_t r = 0; r < p.rows; ++r) {
+    for (int64_t g = 0; g < p.cols / kGroup; ++g) {
+      const int64_t b = g / 16, h = (g / 8) % 2, gi = g % 8;
+      const uint32_t word = v.index[r * istride + 2 * b + h];
+      for (int j = 0; j < 2; ++j) {
+        const int64_t k = 2 * gi + j;
+        const int64_t c = 4 * g + ((word >> (2 * k)) & 3u);
+        const uint32_t bits = static_cast<uint32_t>(v.values[r * vstride + 32 * b + 2 * k + h]) << 16;
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        o[r * p.cols + c] = f;  // the two positions of a group always differ
+      }
+    }
+  }
+  return dtype == at::kFloat ? out : out.to(dtype);
+}
+
+DenseBf16 pack_dense(const at::Tensor& weight) {
+  check_2d_float(weight, "sparse24::pack_dense");
+  DenseBf16 d;
+  d.rows = weight.size(0);
+  d.cols = weight.size(1);
+  d.cols_padded = round_up(std::max<int64_t>(d.cols, 1), 32);
+  d.values = at::zeros({d.rows, d.cols_padded}, at::kBFloat16);
+  const at::Tensor bf = to_bf16_cpu(weight);
+  const uint16_t* src = bf16_bits(bf);
+  uint16_t* dst = bf16_bits_mut(d.values);
+  const int64_t rows = d.rows, cols = d.cols, cp = d.cols_padded;
+  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t chunk = c / 32, h = (c % 32) / 16, di = c % 16;
+        dst[r * cp + 32 * chunk + 2 * di + h] = src[r * cols + c];
+      }
+  });
+  return d;
+}
+
+at::Tensor unpack_dense(const DenseBf16& d, at::ScalarType dtype) {
+  if (!d.defined()) throw std::invalid_argument("sparse24::unpack_dense: empty weight");
+  at::Tensor out = at::empty({d.rows, d.cols}, at::kFloat);
+  float* o = out.data_ptr<float>();
+  const uint16_t* src = d.view().values;
+  for (int64_t r = 0; r < d.rows; ++r)
+    for (int64_t c = 0; c < d.cols; ++c) {
+      const int64_t chunk = c / 32, h = (c % 32) / 16, di = c % 16;
+      const uint32_t bits = static_cast<uint32_t>(src[r * d.cols_padded + 32 * chunk + 2 * di + h]) << 16;
+      std::memcpy(&o[r * d.cols + c], &bits, sizeof(float));
+    }
+  return dtype == at::kFloat ? out : out.to(dtype);
+}
+
+void gemm(const Packed24& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+          Isa isa) {
+  if (!w.defined()) throw std::invalid_argument("sparse24::gemm: empty packed weight");
+  if (T <= 0 || w.rows == 0) return;
+  KernelSp kernel = sparse_kernel(isa);
+  std::vector<float> buf;
+  int64_t ld = ldx;
+  const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
+  run_rows(kernel, w.view(), xp, T, ld, y, ldy);
+}
+
+void gemm_dense(const DenseBf16& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+                Isa isa) {
+  if (!w.defined()) throw std::invalid_argument("sparse24::gemm_dense: empty weight");
+  if (T <= 0 || w.rows == 0) return;
+  KernelDn kernel = dense_kernel(isa);
+  std::vector<float> buf;
+  int64_t ld = ldx;
+  const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
+  run_rows(kernel, w.view(), xp, T, ld, y, ldy);
+}
+
+at::Tensor linear(const at::Tensor& x, const Packed24& w, Isa isa) {
+  if (!w.defined()) throw std::invalid_argument("sparse24::linear: empty packed weight");
+  std::vector<int64_t> shape;
+  at::Tensor x2 = flatten_x(x, w.cols, w.rows, "sparse24::linear", &shape);
+  at::Tensor y = at::empty({x2.size(0), w.rows}, at::kFloat);
+  gemm(w, x2.data_ptr<float>(), x2.size(0), w.cols, y.data_ptr<float>(), w.rows, isa);
+  return y.reshape(shape);
+}
+
+at::Tensor linear_dense(const at::Tensor& x, const DenseBf16& w, Isa isa) {
+  if (!w.defined()) throw std::invalid_argument("sparse24::linear_dense: empty weight");
+  std::vector<int64_t> shape;
+  at::Tensor x2 = flatten_x(x, w.cols, w.rows, "sparse24::linear_dense", &shape);
+  at::Tensor y = at::empty({x2.size(0), w.rows}, at::kFloat);
+  gemm_dense(w, x2.data_ptr<float>(), x2.size(0), w.cols, y.data_ptr<float>(), w.rows, isa);
+  return y.reshape(shape);
+}
+
+at::Tensor prune_magnitude(const at::Tensor& weight) {
+  check_2d_float(weight, "sparse24::prune_magnitude");
+  const int64_t rows = weight.size(0), cols = weight.size(1);
+  if (cols % kGroup != 0)
+    throw std::invalid_argument("sparse24::prune_magnitude: input columns (" +
+                                std::to_string(cols) + ") must be a multiple of 4");
+  auto g = weight.reshape({rows, cols / kGroup, kGroup});
+  auto idx = std::get<1>(g.abs().topk(kKeep, -1));
+  auto mask = at::zeros_like(g).scatter_(-1, idx, 1.0);
+  return (g * mask).reshape({rows, cols});
+}
+
+}  // namespace sparse24
+}  // namespace prunekit

@@ -1,0 +1,162 @@
+// SentencePiece behind transformers' slow LlamaTokenizer: sp.Encode(text) under the model's own
+// normalizer spec (LLaMA-2 keeps extra whitespace, llama2.c's stories260K collapses it), one BOS
+// in front when asked, never an EOS (LlamaTokenizer add_eos_token=False).
+//
+// Why libsentencepiece is dlopen'ed instead of linked: Debian's libsentencepiece.so.0 carries its
+// own copy of protobuf-lite 3.14 and exports those symbols, while LibTorch loads the system
+// libprotobuf.so.32 (3.21). In one global symbol scope either libprotobuf's static initialisers
+// bind to sentencepiece's copy (segfault at start-up) or sentencepiece binds to 3.21 (fatal
+// version check on Load). RTLD_LOCAL keeps sentencepiece out of the global scope and
+// RTLD_DEEPBIND makes it prefer its own protobuf, so both work in one process. Nothing here may
+// reference a sentencepiece symbol at link time (the linker's --as-needed then drops the
+// library from DT_NEEDED); every call goes through dlsym'ed entry points (Itanium C++ ABI: a
+// member function is a function taking `this` first).
+#include "prunekit/tokenizer.h"
+
+#include <dlfcn.h>
+#include <sentencepiece_processor.h>  // only for sizeof(SentencePieceProcessor)
+
+#include <mutex>
+#include <string_view>
+
+#include "prunekit/common.h"
+
+namespace prunekit {
+
+namespace {
+
+// Same ABI as sentencepiece::util::Status (one unique_ptr<Rep>, non-trivial destructor, so it
+// is returned through a hidden pointer); ok() is rep == nullptr as in the header.
+struct SpStatus {
+  void* rep = nullptr;
+  SpStatus() = default;
+  SpStatus(const SpStatus&) = delete;
+  ~SpStatus();
+  bool ok() const { return rep == nullptr; }
+  std::string message() const;
+};
+static_assert(sizeof(SpStatus) == sizeof(sentencepiece::util::Status), "Status layout changed");
+
+// The entry points of libsentencepiece.so.0 (0.1.97) that the tokenizer uses.
+struct SpApi {
+  void (*ctor)(void*);
+  void (*dtor)(void*);
+  SpStatus (*load)(void*, std::string_view);
+  SpStatus (*encode)(const void*, std::string_view, std::vector<int>*);
+  SpStatus (*decode)(const void*, const std::vector<int>&, std::string*);
+  const std::string& (*id_to_piece)(const void*, int);
+  int (*piece_size)(const void*);
+  int (*bos_id)(const void*);
+  int (*eos_id)(const void*);
+  void (*status_dtor)(void*);
+  std::string (*status_to_string)(const void*);
+};
+
+template <class F>
+void bind(void* lib, const char* symbol, F* fn) {
+  void* p = ::dlsym(lib, symbol);
+  if (!p) throw std::runtime_error(std::string("libsentencepiece: missing symbol ") + symbol);
+  *fn = reinterpret_cast<F>(p);
+}
+
+const SpApi& sp_api() {
+  static SpApi api;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = ::dlopen("libsentencepiece.so.0", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!lib) throw std::runtime_error(std::string("cannot load libsentencepiece.so.0: ") + ::dlerror());
+    const std::string P = "_ZN13sentencepiece22SentencePieceProcessor";   // non-const members
+    const std::string PK = "_ZNK13sentencepiece22SentencePieceProcessor";  // const members
+    const std::string SV = "St17basic_string_viewIcSt11char_traitsIcEE";
+    bind(lib, (P + "C1Ev").c_str(), &api.ctor);
+    bind(lib, (P + "D1Ev").c_str(), &api.dtor);
+    bind(lib, (P + "4LoadE" + SV).c_str(), &api.load);
+    bind(lib, (PK + "6EncodeE" + SV + "PSt6vectorIiSaIiEE").c_str(), &api.encode);
+    bind(lib, (PK + "6DecodeERKSt6vectorIiSaIiEEPNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE")
+                  .c_str(),
+         &api.decode);
+    bind(lib, (PK + "9IdToPieceB5cxx11Ei").c_str(), &api.id_to_piece);
+    bind(lib, (PK + "12GetPieceSizeEv").c_str(), &api.piece_size);
+    bind(lib, (PK + "6bos_idEv").c_str(), &api.bos_id);
+    bind(lib, (PK + "6eos_idEv").c_str(), &api.eos_id);
+    bind(lib, "_ZN13sentencepiece4util6StatusD1Ev", &api.status_dtor);
+    bind(lib, "_ZNK13sentencepiece4util6Status8ToStringB5cxx11Ev", &api.status_to_string);
+  });
+  return api;
+}
+
+SpStatus::~SpStatus() {
+  if (rep) sp_api().status_dtor(this);
+}
+std::string SpStatus::message() const { return sp_api().status_to_string(this); }
+
+// A model directory holds its SentencePiece model as tokenizer.model (HF layout).
+std::string resolve_model_path(const std::string& path) {
+  if (dir_exists(path)) {
+    std::string file = path + "/tokenizer.model";
+    if (!file_exists(file)) throw InputError(path + ": tokenizer.model missing");
+    return file;
+  }
+  if (!file_exists(path)) throw InputError(path + ": tokenizer.model missing");
+  return path;
+}
+
+}  // namespace
+
+// An SentencePieceProcessor constructed in place by the library's own constructor.
+struct Tokenizer::Impl {
+  alignas(alignof(sentencepiece::SentencePieceProcessor))
+      unsigned char storage[sizeof(sentencepiece::SentencePieceProcessor)];
+  const SpApi& api = sp_api();
+  Impl() { api.ctor(storage); }
+  ~Impl() { api.dtor(storage); }
+  void* sp() { return storage; }
+  const void* sp() const { return storage; }
+};
+
+Tokenizer::Tokenizer(const std::string& path) {
+  const std::string file = resolve_model_path(path);
+  impl_ = std::make_unique<Impl>();
+  SpStatus st = impl_->api.load(impl_->sp(), file);
+  if (!st.ok()) throw InputError(file + ": not a SentencePiece model (" + st.message() + ")");
+}
+
+Tokenizer::~Tokenizer() = default;
+
+std::vector<int> Tokenizer::encode(const std::string& text, bool add_bos) const {
+  std::vector<int> ids;
+  if (add_bos) ids.push_back(bos_id());
+  std::vector<int> pieces;
+  SpStatus st = impl_->api.encode(impl_->sp(), text, &pieces);
+  if (!st.ok()) throw std::runtime_error("sentencepiece encode failed: " + st.message());
+  ids.insert(ids.end(), pieces.begin(), pieces.end());
+  return ids;
+}
+
+std::string Tokenizer::decode(const std::vector<int>& ids) const {
+  // As LlamaTokenizer.decode(skip_special_tokens=True): BOS/EOS never show up in the text.
+  std::vector<int> kept;
+  kept.reserve(ids.size());
+  for (int id : ids) {
+    if (id < 0 || id >= vocab_size())
+      throw std::out_of_range("token id " + std::to_string(id) + " outside the vocabulary of " +
+                              std::to_string(vocab_size()));
+    if (id != bos_id() && id != eos_id()) kept.push_back(id);
+  }
+  std::string text;
+  SpStatus st = impl_->api.decode(impl_->sp(), kept, &text);
+  if (!st.ok()) throw std::runtime_error("sentencepiece decode failed: " + st.message());
+  return text;
+}
+
+std::string Tokenizer::id_to_piece(int id) const {
+  if (id < 0 || id >= vocab_size())
+    throw std::out_of_range("token id " + std::to_string(id) + " outside the vocabulary");
+  return impl_->api.id_to_piece(impl_->sp(), id);
+}
+
+int Tokenizer::bos_id() const { return impl_->api.bos_id(impl_->sp()); }
+int Tokenizer::eos_id() const { return impl_->api.eos_id(impl_->sp()); }
+int Tokenizer::vocab_size() const { return impl_->api.piece_size(impl_->sp()); }
+
+}  // namespace prunekit

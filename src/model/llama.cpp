@@ -1,0 +1,273 @@
+// LLaMA decoder forward with transformers' conventions: RMSNorm in fp32, rotate-half RoPE,
+// grouped-query attention (kv heads repeated), additive causal mask, fp32 softmax, SiLU-gated MLP.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "prunekit/common.h"
+#include "prunekit/model.h"
+
+namespace prunekit {
+
+namespace {
+const char* const kModules[kNumLinears] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                           "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
+                                           "mlp.down_proj"};
+const char* const kShort[kNumLinears] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                         "gate_proj", "up_proj", "down_proj"};
+// Target size of one attention score block (floats): about 1 MiB, so it stays in cache.
+constexpr int64_t kBlockScoreFloats = int64_t(256) << 10;
+}  // namespace
+
+const char* linear_module(int id) { return kModules[id]; }
+const char* linear_short_name(int id) { return kShort[id]; }
+std::string linear_prefix(int layer, int id) {
+  return "model.layers." + std::to_string(layer) + "." + kModules[id];
+}
+
+LayerWeights load_layer(const Checkpoint& ck, int layer, at::ScalarType dtype) {
+  const LlamaConfig& cfg = ck.config();
+  LayerWeights w;
+  w.index = layer;
+  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  w.input_norm = ck.load(p + "input_layernorm.weight", dtype);
+  w.post_norm = ck.load(p + "post_attention_layernorm.weight", dtype);
+  for (int i = 0; i < kNumLinears; ++i) {
+    w.weight[i] = ck.load(linear_prefix(layer, i) + ".weight", dtype);
+    const bool has_bias = i <= kO ? cfg.attention_bias : cfg.mlp_bias;
+    if (has_bias && ck.has(linear_prefix(layer, i) + ".bias"))
+      w.bias[i] = ck.load(linear_prefix(layer, i) + ".bias", dtype);
+  }
+  return w;
+}
+
+void release_layer(const Checkpoint& ck, int layer) {
+  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  ck.release(p + "input_layernorm.weight");
+  ck.release(p + "post_attention_layernorm.weight");
+  for (int i = 0; i < kNumLinears; ++i) {
+    ck.release(linear_prefix(layer, i) + ".weight");
+    if (ck.has(linear_prefix(layer, i) + ".bias")) ck.release(linear_prefix(layer, i) + ".bias");
+  }
+}
+
+// Inverse frequencies with rope_scaling applied, as transformers' rope init functions.
+static at::Tensor inverse_frequencies(const LlamaConfig& cfg) {
+  const int64_t dim = cfg.head_dim;
+  at::Tensor inv = 1.0 / at::pow(cfg.rope_theta,
+                                 at::arange(0, dim, 2, at::kLong).to(at::kFloat) / double(dim));
+  if (cfg.rope_scaling.type == "llama3") {
+    const auto& rs = cfg.rope_scaling;
+    const double low_wavelen = rs.original_max_position_embeddings / rs.low_freq_factor;
+    const double high_wavelen = rs.original_max_position_embeddings / rs.high_freq_factor;
+    at::Tensor wavelen = 2.0 * M_PI / inv;
+    at::Tensor scaled = at::where(wavelen > low_wavelen, inv / rs.factor, inv);
+    at::Tensor smooth = (rs.original_max_position_embeddings / wavelen - rs.low_freq_factor) /
+                        (rs.high_freq_factor - rs.low_freq_factor);
+    at::Tensor smoothed = (1 - smooth) * scaled / rs.factor + smooth * scaled;
+    at::Tensor medium = at::logical_not(wavelen < high_wavelen) & at::logical_not(wavelen > low_wavelen);
+    inv = at::where(medium, smoothed, scaled);
+  }
+  return inv;
+}
+
+Rope::Rope(const LlamaConfig& cfg, int64_t max_len) {
+  at::Tensor inv = inverse_frequencies(cfg);
+  at::Tensor t = at::arange(max_len, at::kLong).to(at::kFloat);
+  if (cfg.rope_scaling.type == "linear") t = t / cfg.rope_scaling.factor;
+  at::Tensor freqs = at::outer(t, inv);
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  cos = emb.cos();
+  sin = emb.sin();
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor h = x.to(at::kFloat);
+  at::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
+  h = h * at::rsqrt(var + eps);
+  return weight * h.to(x.scalar_type());
+}
+
+static at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+// x: [B, H, T, D]; cos/sin: [T, D] in fp32, cast to x's dtype as transformers does.
+static at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  at::Tensor c = cos.to(x.scalar_type()), s = sin.to(x.scalar_type());
+  return x * c + rotate_half(x) * s;
+}
+
+static at::Tensor linear(const LayerWeights& w, int id, const at::Tensor& x, const ForwardOptions& opt) {
+  if (opt.linear_override && *opt.linear_override) {
+    at::Tensor y = (*opt.linear_override)(id, x);
+    if (y.defined()) return y;
+  }
+  at::Tensor y = at::matmul(x, w.weight[id].t());
+  if (w.bias[id].defined()) y = y + w.bias[id];
+  return y;
+}
+
+// Causal attention for one sequence. q: [nh, T, D], k/v: [kvh, Tk, D]; query t sits at key
+// position (Tk - T + t). Heads are grouped per kv head (head h uses kv head h / n_rep, as
+// transformers' repeat_kv), so no repeated copy of k/v is made. Queries are processed in row
+// blocks that see only the keys they may attend to: the score block stays cache-sized and the
+// masked upper triangle is mostly never computed.
+static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t n_rep) {
+  const int64_t nh = q.size(0), T = q.size(1), D = q.size(2);
+  const int64_t kvh = k.size(0), Tk = k.size(1), offset = Tk - T;
+  const double scale = 1.0 / std::sqrt(double(D));
+  at::Tensor out = at::empty({kvh, n_rep, T, D}, q.options());
+  at::Tensor qg = q.view({kvh, n_rep, T, D});
+  const int64_t block = std::clamp<int64_t>(kBlockScoreFloats / std::max<int64_t>(1, nh * Tk), 16, T);
+  for (int64_t r0 = 0; r0 < T; r0 += block) {
+    const int64_t rows = std::min(block, T - r0);
+    const int64_t visible = std::min(Tk, offset + r0 + rows);  // keys the block's last row sees
+    at::Tensor qb = qg.narrow(2, r0, rows).reshape({kvh, n_rep * rows, D});
+    at::Tensor scores = at::bmm(qb, k.narrow(1, 0, visible).transpose(1, 2)).mul_(scale).to(at::kFloat);
+    if (offset + r0 + 1 < visible) {
+      // Row r (absolute offset + r0 + r) may see keys j <= offset + r0 + r.
+      at::Tensor j = at::arange(visible, at::kLong).view({1, -1});
+      at::Tensor limit = at::arange(offset + r0, offset + r0 + rows, at::kLong).view({-1, 1});
+      scores.view({kvh, n_rep, rows, visible}).masked_fill_(j > limit, -std::numeric_limits<float>::infinity());
+    }
+    at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
+    at::Tensor ob = at::bmm(probs, v.narrow(1, 0, visible));  // [kvh, n_rep*rows, D]
+    out.narrow(2, r0, rows).copy_(ob.view({kvh, n_rep, rows, D}));
+  }
+  return out.view({nh, T, D});
+}
+
+at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at::Tensor& x,
+                         const Rope& rope, const ForwardOptions& opt) {
+  const int64_t B = x.size(0), T = x.size(1);
+  const int64_t nh = cfg.num_attention_heads, kvh = cfg.num_key_value_heads, D = cfg.head_dim;
+  auto capture = [&](int id, const at::Tensor& in) {
+    if (opt.capture && *opt.capture) (*opt.capture)(id, in);
+  };
+
+  // Self-attention block.
+  at::Tensor h = rms_norm(x, w.input_norm, cfg.rms_norm_eps);
+  capture(kQ, h);
+  capture(kK, h);
+  capture(kV, h);
+  at::Tensor q = linear(w, kQ, h, opt).view({B, T, nh, D}).transpose(1, 2);
+  at::Tensor k = linear(w, kK, h, opt).view({B, T, kvh, D}).transpose(1, 2);
+  at::Tensor v = linear(w, kV, h, opt).view({B, T, kvh, D}).transpose(1, 2);
+  at::Tensor cos = rope.cos.narrow(0, opt.pos0, T), sin = rope.sin.narrow(0, opt.pos0, T);
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  if (opt.cache) {
+    KVCache& c = *opt.cache;
+    if (c.len == 0) {
+      c.k = k.contiguous();
+      c.v = v.contiguous();
+    } else {
+      c.k = at::cat({c.k, k}, 2);
+      c.v = at::cat({c.v, v}, 2);
+    }
+    c.len += T;
+    k = c.k;
+    v = c.v;
+  }
+  at::Tensor attn = at::empty({B, T, nh * D}, x.options());
+  // One sequence per task: the per-sequence ops are small, and intra-op threading of many
+  // small ops costs more in synchronisation than it gains (measured 9x slower on stories260K).
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      at::Tensor o = attend(q[b], k[b], v[b], nh / kvh);  // [nh, T, D]
+      attn[b].copy_(o.transpose(0, 1).reshape({T, nh * D}));
+    }
+  });
+  capture(kO, attn);
+  at::Tensor hidden = x + linear(w, kO, attn, opt);
+
+  // MLP block.
+  h = rms_norm(hidden, w.post_norm, cfg.rms_norm_eps);
+  capture(kGate, h);
+  capture(kUp, h);
+  at::Tensor act = at::silu(linear(w, kGate, h, opt)) * linear(w, kUp, h, opt);
+  capture(kDown, act);
+  return hidden + linear(w, kDown, act, opt);
+}
+
+ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype) {
+  ModelHead m;
+  m.embed = ck.load("model.embed_tokens.weight", dtype);
+  m.final_norm = ck.load("model.norm.weight", dtype);
+  // A tied lm_head absent from the files is the embedding (Checkpoint resolves the name);
+  // share the storage instead of holding a second copy.
+  const bool tied_absent = ck.config().tie_word_embeddings &&
+                           ck.info("lm_head.weight").name == "model.embed_tokens.weight";
+  m.lm_head = tied_absent ? m.embed : ck.load("lm_head.weight", dtype);
+  return m;
+}
+
+at::Tensor ModelHead::embed_ids(const at::Tensor& ids) const { return at::embedding(embed, ids); }
+
+at::Tensor ModelHead::logits(const at::Tensor& hidden, double eps) const {
+  at::Tensor h = rms_norm(hidden, final_norm, eps);
+  return at::matmul(h, lm_head.t()).to(at::kFloat);
+}
+
+LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype) : cfg_(ck.config()) {
+  ck.require_llama_tensors();
+  head_ = ModelHead::load(ck, dtype);
+  for (int i = 0; i < cfg_.num_hidden_layers; ++i) layers_.push_back(load_layer(ck, i, dtype));
+  rope_ = std::make_unique<Rope>(cfg_, cfg_.max_position_embeddings);
+}
+
+at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* caches) {
+  at::Tensor h = head_.embed_ids(ids);
+  const int64_t pos0 = caches ? (*caches)[0].len : 0;
+  if (pos0 + ids.size(1) > cfg_.max_position_embeddings)
+    throw std::runtime_error("sequence exceeds max_position_embeddings");
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    ForwardOptions opt;
+    opt.pos0 = pos0;
+    opt.cache = caches ? &(*caches)[i] : nullptr;
+    if (i < overrides.size() && overrides[i]) opt.linear_override = &overrides[i];
+    h = layer_forward(cfg_, layers_[i], h, *rope_, opt);
+  }
+  return head_.logits(h, cfg_.rms_norm_eps);
+}
+
+LayerStream::LayerStream(const Checkpoint& ck, at::ScalarType dtype) : ck_(ck), dtype_(dtype) {
+  ck.require_llama_tensors();
+  head_ = ModelHead::load(ck, dtype);
+}
+
+const Rope& LayerStream::rope(int64_t len) {
+  if (!rope_ || rope_->cos.size(0) < len) rope_ = std::make_unique<Rope>(config(), len);
+  return *rope_;
+}
+
+at::Tensor LayerStream::run(const at::Tensor& ids, int64_t batch, const std::function<void(int)>& on_layer) {
+  const LlamaConfig& cfg = config();
+  const int64_t N = ids.size(0), T = ids.size(1);
+  const Rope& r = rope(T);
+  at::Tensor hidden = head_.embed_ids(ids);
+  for (int layer = 0; layer < cfg.num_hidden_layers; ++layer) {
+    LayerWeights w = load_layer(ck_, layer, dtype_);
+    for (int64_t b0 = 0; b0 < N; b0 += batch) {
+      const int64_t nb = std::min(batch, N - b0);
+      at::Tensor slice = hidden.narrow(0, b0, nb);
+      slice.copy_(layer_forward(cfg, w, slice, r));
+    }
+    release_layer(ck_, layer);
+    if (on_layer) on_layer(layer);
+  }
+  return hidden;
+}
+
+at::ScalarType parse_compute_dtype(const std::string& s) {
+  if (s == "float32" || s == "fp32" || s == "f32") return at::kFloat;
+  if (s == "bfloat16" || s == "bf16") return at::kBFloat16;
+  throw InputError("--dtype: unknown compute dtype \"" + s + "\" (float32|bfloat16)");
+}
+
+}  // namespace prunekit

@@ -1,0 +1,131 @@
+// The shared mask selector: every method's scores become a mask here, and only here.
+#include <sstream>
+
+#include "prunekit/common.h"
+#include "prunekit/prune.h"
+
+namespace prunekit {
+
+std::string group_name(Group g) { return g == Group::PerRow ? "per-row" : "per-matrix"; }
+Group group_from_name(const std::string& s) {
+  if (s == "per-row") return Group::PerRow;
+  if (s == "per-matrix") return Group::PerMatrix;
+  throw InputError("--group: unknown comparison group \"" + s + "\" (per-row|per-matrix)");
+}
+
+// Upstream computes the count as int(cols * s) with s a Python float: a double product, floored.
+static int64_t floor_count(int64_t n, double s) { return static_cast<int64_t>(double(n) * s); }
+
+static at::Tensor select_per_matrix(const at::Tensor& score, double s) {
+  // magnitude / RIA: t = sort(score.flatten())[int(numel * s)]; prune score <= t (ties too).
+  if (s <= 0.0) return at::zeros(score.sizes(), at::kBool);
+  const int64_t k = floor_count(score.numel(), s);
+  at::Tensor sorted = std::get<0>(at::sort(score.flatten()));
+  at::Tensor thresh = sorted[std::min<int64_t>(k, score.numel() - 1)];
+  return score <= thresh;
+}
+
+static at::Tensor select_per_row(const at::Tensor& score, double s) {
+  // Wanda: per output row, the first int(cols * s) positions of a stable ascending sort.
+  at::Tensor mask = at::zeros(score.sizes(), at::kBool);
+  const int64_t k = floor_count(score.size(1), s);
+  if (k <= 0) return mask;
+  at::Tensor idx = std::get<1>(at::sort(score, /*stable=*/true, /*dim=*/-1, /*descending=*/false));
+  mask.scatter_(1, idx.narrow(1, 0, k), true);
+  return mask;
+}
+
+static at::Tensor select_nm(const at::Tensor& score, int n, int m) {
+  // N smallest of each group of M consecutive input columns via topk(largest=False), as
+  // upstream; a short last group still loses its N smallest (all of it if it has <= N).
+  at::Tensor mask = at::zeros(score.sizes(), at::kBool);
+  const int64_t cols = score.size(1);
+  for (int64_t c0 = 0; c0 < cols; c0 += m) {
+    const int64_t width = std::min<int64_t>(m, cols - c0);
+    if (width <= n) {
+      mask.narrow(1, c0, width).fill_(true);
+      continue;
+    }
+    at::Tensor group = score.narrow(1, c0, width).to(at::kFloat);
+    at::Tensor idx = std::get<1>(at::topk(group, n, /*dim=*/1, /*largest=*/false));
+    mask.scatter_(1, idx + c0, true);
+  }
+  return mask;
+}
+
+at::Tensor select_prune_mask(const at::Tensor& score, const SparsitySpec& spec) {
+  TORCH_CHECK(score.dim() == 2, "score must be 2-D");
+  if (spec.is_nm()) return select_nm(score, spec.n, spec.m);
+  return spec.group == Group::PerRow ? select_per_row(score, spec.sparsity)
+                                     : select_per_matrix(score, spec.sparsity);
+}
+
+at::Tensor ria_channel_permutation(const at::Tensor& score, int m) {
+  // RIA reallocation: sort columns by their score sum (ascending), cut the sorted list into M
+  // chunks [int(cols*k/M), int(cols*(k+1)/M)), and deal chunk k to position k of every group,
+  // odd chunks reversed (CONVENTIONS.md section 3).
+  const int64_t cols = score.size(1);
+  at::Tensor order = std::get<1>(at::sort(score.sum(0)));
+  std::vector<int64_t> sorted(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + cols);
+  std::vector<int64_t> index(cols, -1);
+  for (int k = 0; k < m; ++k) {
+    const int64_t a = static_cast<int64_t>(double(cols) * k / m);
+    const int64_t b = static_cast<int64_t>(double(cols) * (k + 1) / m);
+    std::vector<int64_t> chunk(sorted.begin() + a, sorted.begin() + b);
+    if (k % 2 == 1) std::reverse(chunk.begin(), chunk.end());
+    for (size_t j = 0; j < chunk.size(); ++j) index.at(k + j * m) = chunk[j];
+  }
+  return at::tensor(index, at::kLong);
+}
+
+double nm_compliance(const at::Tensor& keep, int n, int m) {
+  const int64_t rows = keep.size(0), cols = keep.size(1);
+  const int64_t full = cols / m;
+  if (full == 0) return 0.0;
+  at::Tensor kept = (keep.narrow(1, 0, full * m) != 0).view({rows, full, m}).sum(-1);
+  return (kept <= (m - n)).to(at::kDouble).mean().item<double>();
+}
+
+ModuleSelection ModuleSelection::parse(const std::string& modules, const std::string& layers,
+                                       int num_layers) {
+  ModuleSelection sel;
+  if (!modules.empty() && modules != "all") {
+    sel.linear.fill(false);
+    std::stringstream ss(modules);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item == "attn") {
+        for (int i = kQ; i <= kO; ++i) sel.linear[i] = true;
+      } else if (item == "mlp") {
+        for (int i = kGate; i <= kDown; ++i) sel.linear[i] = true;
+      } else {
+        bool found = false;
+        for (int i = 0; i < kNumLinears; ++i)
+          if (item == linear_short_name(i)) sel.linear[i] = found = true;
+        if (!found)
+          throw InputError("--modules: unknown module \"" + item +
+                           "\" (all|attn|mlp|q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)");
+      }
+    }
+  }
+  if (!layers.empty()) {
+    std::stringstream ss(layers);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      int a = 0, b = 0;
+      char dash = 0;
+      std::stringstream is(item);
+      if (!(is >> a)) throw InputError("--layers: cannot parse \"" + item + "\" (e.g. 0-3,7)");
+      b = a;
+      if (is >> dash) {
+        if (dash != '-' || !(is >> b)) throw InputError("--layers: cannot parse \"" + item + "\"");
+      }
+      if (a < 0 || b >= num_layers || a > b)
+        throw InputError("--layers: \"" + item + "\" outside 0-" + std::to_string(num_layers - 1));
+      for (int i = a; i <= b; ++i) sel.layers.insert(i);
+    }
+  }
+  return sel;
+}
+
+}  // namespace prunekit

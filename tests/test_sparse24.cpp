@@ -1,0 +1,249 @@
+// Packed 2:4 format and kernels: round trip, refusal of non-2:4 weights, kernels vs at::matmul on
+// every dispatch level this CPU supports, odd shapes, token counts and thread counts.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "prunekit/sparse24.h"
+
+namespace sp = prunekit::sparse24;
+
+namespace {
+
+std::vector<sp::Isa> supported_levels() {
+  std::vector<sp::Isa> out;
+  for (sp::Isa isa : {sp::Isa::Scalar, sp::Isa::Avx2, sp::Isa::Avx512})
+    if (sp::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+// Restores the intra-op thread count on scope exit.
+struct ThreadGuard {
+  int saved = at::get_num_threads();
+  ~ThreadGuard() { at::set_num_threads(saved); }
+};
+
+// A random weight pruned to 2:4, with some groups holding fewer than 2 nonzeros.
+at::Tensor random_24(int64_t rows, int64_t cols, uint64_t seed) {
+  at::manual_seed(seed);
+  at::Tensor w = sp::prune_magnitude(at::randn({rows, cols}));
+  // Zero a few extra entries (groups with 1 or 0 nonzeros must pack too).
+  at::Tensor drop = at::rand({rows, cols}).lt(0.1);
+  return w.masked_fill(drop, 0.0);
+}
+
+// Checks |y - ref| <= rel * (|x| @ |W|^T) + abs elementwise (ref in fp32 from the bf16 weight).
+void expect_close(const at::Tensor& y, const at::Tensor& x, const at::Tensor& w_bf16_as_f32,
+                  double rel, const std::string& what) {
+  at::Tensor ref = at::matmul(x.to(at::kDouble), w_bf16_as_f32.to(at::kDouble).t());
+  at::Tensor scale = at::matmul(x.abs().to(at::kDouble), w_bf16_as_f32.abs().to(at::kDouble).t());
+  ASSERT_EQ(y.sizes(), ref.sizes()) << what;
+  at::Tensor err = (y.to(at::kDouble) - ref).abs();
+  at::Tensor bound = scale * rel + 1e-6;
+  at::Tensor bad = err.gt(bound);
+  if (bad.any().item<bool>()) {
+    auto idx = bad.reshape({-1}).nonzero()[0][0].item<int64_t>();
+    ADD_FAILURE() << what << ": first mismatch at flat index " << idx << ": got "
+                  << y.reshape({-1})[idx].item<float>() << ", expected "
+                  << ref.reshape({-1})[idx].item<double>() << " (bound "
+                  << bound.reshape({-1})[idx].item<double>() << ")";
+  }
+}
+
+}  // namespace
+
+TEST(Sparse24, IsaNamesAndDetection) {
+  EXPECT_TRUE(sp::isa_supported(sp::Isa::Scalar));
+  EXPECT_EQ(sp::parse_isa("avx512"), sp::Isa::Avx512);
+  EXPECT_EQ(sp::parse_isa("avx2"), sp::Isa::Avx2);
+  EXPECT_EQ(sp::parse_isa("scalar"), sp::Isa::Scalar);
+  EXPECT_STREQ(sp::isa_name(sp::best_isa()), sp::isa_name(sp::resolve_isa(sp::best_isa())));
+  EXPECT_THROW(sp::parse_isa("sse9"), std::invalid_argument);
+  EXPECT_TRUE(sp::isa_supported(sp::best_isa()));
+  if (!sp::isa_supported(sp::Isa::Avx512))
+    EXPECT_THROW(sp::resolve_isa(sp::Isa::Avx512), std::invalid_argument);
+  std::printf("[ info ] sparse24 best ISA on this CPU: %s\n", sp::isa_name(sp::best_isa()));
+}
+
+TEST(Sparse24, PackUnpackRoundTrip) {
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+           {7, 64}, {33, 172}, {5, 36}, {16, 4}, {3, 128}, {64, 320}}) {
+    at::Tensor w = random_24(rows, cols, 1000 + rows * 7 + cols);
+    ASSERT_TRUE(sp::is_24_sparse(w));
+    sp::Packed24 p = sp::pack(w);
+    EXPECT_EQ(p.rows, rows);
+    EXPECT_EQ(p.cols, cols);
+    EXPECT_EQ(p.cols_padded % 64, 0);
+    at::Tensor back = sp::unpack(p);
+    at::Tensor expect = w.to(at::kBFloat16).to(at::kFloat);
+    EXPECT_TRUE(at::equal(back, expect)) << rows << "x" << cols;
+    // Exactly the same zero pattern (no value moved to a padding position).
+    EXPECT_TRUE(at::equal(back.ne(0), w.ne(0))) << rows << "x" << cols;
+  }
+  // Packing an already bf16-representable weight in other dtypes gives the same bytes.
+  at::Tensor w = random_24(9, 72, 7).to(at::kBFloat16).to(at::kFloat);
+  sp::Packed24 a = sp::pack(w), b = sp::pack(w.to(at::kBFloat16)), c = sp::pack(w.to(at::kDouble));
+  EXPECT_TRUE(at::equal(a.values, b.values));
+  EXPECT_TRUE(at::equal(a.values, c.values));
+  EXPECT_TRUE(at::equal(a.index, b.index));
+  EXPECT_TRUE(at::equal(sp::unpack(a), w));
+}
+
+TEST(Sparse24, PackedSizeIsAbout56PercentOfDenseBf16) {
+  at::Tensor w = random_24(256, 4096, 3);
+  sp::Packed24 p = sp::pack(w);
+  const double dense = 256.0 * 4096 * 2;
+  EXPECT_NEAR(p.nbytes() / dense, 0.5625, 1e-9);
+  sp::DenseBf16 d = sp::pack_dense(w);
+  EXPECT_EQ(d.nbytes(), static_cast<int64_t>(dense));
+}
+
+TEST(Sparse24, PackRefusesNonCompliantWeight) {
+  at::Tensor w = random_24(6, 40, 11);
+  // Row 4, group 3 (columns 12..15): make 3 nonzeros.
+  w.index_put_({4, 12}, 1.0);
+  w.index_put_({4, 13}, 2.0);
+  w.index_put_({4, 14}, 3.0);
+  w.index_put_({4, 15}, 0.0);
+  // A later violation must not be the one reported.
+  w.index_put_({5, 0}, 1.0);
+  w.index_put_({5, 1}, 1.0);
+  w.index_put_({5, 2}, 1.0);
+  EXPECT_FALSE(sp::is_24_sparse(w));
+  try {
+    sp::pack(w);
+    FAIL() << "pack accepted a non-2:4 weight";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("row 4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("group 3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("3 nonzeros"), std::string::npos) << msg;
+  }
+  // Fully dense weight: first group of row 0.
+  try {
+    sp::pack(at::ones({2, 8}));
+    FAIL() << "pack accepted a dense weight";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 0, group 0"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(sp::pack(at::zeros({4, 10})), std::invalid_argument);  // cols % 4 != 0
+  EXPECT_THROW(sp::pack(at::zeros({4})), std::invalid_argument);      // not 2-D
+  EXPECT_THROW(sp::pack(at::zeros({4, 8}, at::kInt)), std::invalid_argument);
+}
+
+TEST(Sparse24, PruneMagnitudeKeepsTwoLargestPerGroup) {
+  at::Tensor w = at::tensor({1.0f, -5.0f, 3.0f, 0.5f, 0.f, 0.f, 0.f, 2.0f}).reshape({1, 8});
+  at::Tensor p = sp::prune_magnitude(w);
+  EXPECT_FLOAT_EQ(p[0][1].item<float>(), -5.0f);
+  EXPECT_FLOAT_EQ(p[0][2].item<float>(), 3.0f);
+  EXPECT_FLOAT_EQ(p[0][0].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(p[0][3].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(p[0][7].item<float>(), 2.0f);
+  EXPECT_TRUE(sp::is_24_sparse(p));
+}
+
+// Kernel output vs the fp32 (here: fp64) product of the bf16-rounded weight, for every level.
+TEST(Sparse24, KernelsMatchMatmulAllLevels) {
+  ThreadGuard guard;
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {
+      {7, 64}, {33, 172}, {5, 36}, {1, 4}, {64, 128}, {130, 256}, {9, 100}};
+  const std::vector<int64_t> token_counts = {1, 2, 3, 8, 17};
+  for (sp::Isa isa : supported_levels()) {
+    for (int threads : {1, 2}) {
+      at::set_num_threads(threads);
+      for (auto [rows, cols] : shapes) {
+        at::Tensor w = random_24(rows, cols, 17 * rows + cols);
+        sp::Packed24 p = sp::pack(w);
+        sp::DenseBf16 d = sp::pack_dense(w);
+        at::Tensor wq = w.to(at::kBFloat16).to(at::kFloat);
+        for (int64_t T : token_counts) {
+          at::manual_seed(T * 31 + rows);
+          at::Tensor x = at::randn({T, cols});
+          const std::string tag = std::string(sp::isa_name(isa)) + " threads=" +
+                                  std::to_string(threads) + " " + std::to_string(rows) + "x" +
+                                  std::to_string(cols) + " T=" + std::to_string(T);
+          expect_close(sp::linear(x, p, isa), x, wq, 1e-5, "sparse " + tag);
+          expect_close(sp::linear_dense(x, d, isa), x, wq, 1e-5, "dense " + tag);
+        }
+      }
+    }
+  }
+}
+
+// Larger shapes that split across threads and use the multi-chunk token path (T > 16).
+TEST(Sparse24, KernelsMatchMatmulLargerShapes) {
+  ThreadGuard guard;
+  at::set_num_threads(2);
+  for (sp::Isa isa : supported_levels()) {
+    for (auto [rows, cols, T] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+             {257, 2048, 1}, {256, 4096, 5}, {96, 11008, 9}, {67, 4160, 70}}) {
+      at::Tensor w = random_24(rows, cols, rows + cols + T);
+      sp::Packed24 p = sp::pack(w);
+      sp::DenseBf16 d = sp::pack_dense(w);
+      at::Tensor wq = w.to(at::kBFloat16).to(at::kFloat);
+      at::manual_seed(T);
+      at::Tensor x = at::randn({T, cols});
+      const std::string tag = std::string(sp::isa_name(isa)) + " " + std::to_string(rows) + "x" +
+                              std::to_string(cols) + " T=" + std::to_string(T);
+      expect_close(sp::linear(x, p, isa), x, wq, 1e-5, "sparse " + tag);
+      expect_close(sp::linear_dense(x, d, isa), x, wq, 1e-5, "dense " + tag);
+    }
+  }
+}
+
+TEST(Sparse24, LinearHandlesBatchDimsStridesAndDtypes) {
+  at::Tensor w = random_24(40, 96, 5);
+  sp::Packed24 p = sp::pack(w);
+  at::Tensor wq = w.to(at::kBFloat16).to(at::kFloat);
+  at::manual_seed(2);
+  at::Tensor x = at::randn({2, 3, 96});
+  at::Tensor y = prunekit::linear_24(x, p);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 3, 40}));
+  EXPECT_EQ(y.scalar_type(), at::kFloat);
+  expect_close(y.reshape({6, 40}), x.reshape({6, 96}), wq, 1e-5, "batched");
+  // A non-contiguous input (a slice of a wider tensor) and a bf16 input.
+  at::Tensor wide = at::randn({4, 200});
+  at::Tensor xs = wide.narrow(1, 50, 96);
+  expect_close(sp::linear(xs, p), xs.contiguous(), wq, 1e-5, "strided");
+  at::Tensor xb = at::randn({3, 96}).to(at::kBFloat16);
+  expect_close(sp::linear(xb, p), xb.to(at::kFloat), wq, 1e-5, "bf16 input");
+  // Raw entry point with strided x / y rows.
+  at::Tensor xbuf = at::randn({5, 128});
+  at::Tensor ybuf = at::zeros({5, 64});
+  sp::gemm(p, xbuf.data_ptr<float>(), 5, 128, ybuf.data_ptr<float>(), 64);
+  expect_close(ybuf.narrow(1, 0, 40), xbuf.narrow(1, 0, 96), wq, 1e-5, "raw strided");
+  EXPECT_TRUE(at::equal(ybuf.narrow(1, 40, 24), at::zeros({5, 24})));  // nothing written past rows
+  EXPECT_THROW(sp::linear(at::randn({2, 95}), p), std::invalid_argument);
+}
+
+TEST(Sparse24, DenseOursRoundTripAndAllZeroRows) {
+  at::manual_seed(9);
+  at::Tensor w = at::randn({13, 72});
+  sp::DenseBf16 d = sp::pack_dense(w);
+  EXPECT_TRUE(at::equal(sp::unpack_dense(d), w.to(at::kBFloat16).to(at::kFloat)));
+  // All-zero weight (every group padded) -> zero output at every level.
+  sp::Packed24 z = sp::pack(at::zeros({3, 20}));
+  for (sp::Isa isa : supported_levels()) {
+    at::Tensor y = sp::linear(at::randn({2, 20}), z, isa);
+    EXPECT_TRUE(at::equal(y, at::zeros({2, 3}))) << sp::isa_name(isa);
+  }
+}
+
+TEST(Sparse24, EnvironmentForcesLevel) {
+  const char* old = std::getenv("PRUNEKIT_ISA");
+  const std::string saved = old ? old : "";
+  ::setenv("PRUNEKIT_ISA", "scalar", 1);
+  EXPECT_EQ(sp::resolve_isa(sp::Isa::Auto), sp::Isa::Scalar);
+  ::setenv("PRUNEKIT_ISA", "bogus", 1);
+  EXPECT_THROW(sp::resolve_isa(sp::Isa::Auto), std::invalid_argument);
+  if (old)
+    ::setenv("PRUNEKIT_ISA", saved.c_str(), 1);
+  else
+    ::unsetenv("PRUNEKIT_ISA");
+  EXPECT_EQ(sp::resolve_isa(sp::Isa::Auto), old ? sp::resolve_isa(sp::parse_isa(saved)) : sp::best_isa());
+}

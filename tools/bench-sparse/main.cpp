@@ -1,0 +1,161 @@
+// bench-sparse: what 2:4 sparsity buys on CPU.
+//   gemm  - Linear shapes of a model: LibTorch f32/bf16, our dense bf16 kernel, our packed 2:4.
+//   model - (not yet implemented) whole-model decode with --sparse-kernels.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "prunekit/bench.h"
+#include "prunekit/cli.h"
+#include "prunekit/sparse24.h"
+
+namespace {
+
+struct GemmArgs {
+  std::string shape = "llama-2-7b";
+  std::string tokens = "1,8,32,128,512,2048";
+  std::string dtype = "f32,bf16";
+  std::string paths;
+  std::string isa = "auto";
+  std::string json_out;
+  int iters = 20;
+  int warmup = 2;
+  double max_seconds = 2.0;
+  double working_set_mb = -1;
+  bool hot = false;
+  int threads = 0;
+};
+
+int run_gemm(const GemmArgs& a) {
+  using namespace prunekit;
+  set_threads(a.threads);
+  bench::GemmBenchOptions opt;
+  opt.shapes = bench::parse_shapes(a.shape);
+  opt.tokens = bench::parse_int_list(a.tokens, "--tokens");
+  if (a.iters < 1) throw InputError("--iters: must be >= 1");
+  if (a.max_seconds <= 0) throw InputError("--max-seconds: must be > 0");
+  opt.iters = a.iters;
+  opt.warmup = a.warmup;
+  opt.max_seconds = a.max_seconds;
+  opt.working_set_mb = a.hot ? 0.0 : a.working_set_mb;
+  try {
+    opt.isa = sparse24::resolve_isa(sparse24::parse_isa(a.isa));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string("--isa: ") + e.what());
+  }
+  if (!a.paths.empty()) {
+    std::string cur;
+    for (char c : a.paths + ",") {
+      if (c == ',') {
+        if (!cur.empty()) opt.paths.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+  } else {
+    bool f32 = false, bf16 = false;
+    std::string cur;
+    for (char c : a.dtype + ",") {
+      if (c != ',') {
+        cur += c;
+        continue;
+      }
+      if (cur == "f32" || cur == "float32") f32 = true;
+      else if (cur == "bf16" || cur == "bfloat16") bf16 = true;
+      else if (cur == "both") f32 = bf16 = true;
+      else if (!cur.empty()) throw InputError("--dtype: '" + cur + "' is not f32, bf16 or both");
+      cur.clear();
+    }
+    if (f32) opt.paths.push_back(bench::kPathTorchF32);
+    if (bf16) opt.paths.push_back(bench::kPathTorchBf16);
+    opt.paths.push_back(bench::kPathDenseOurs);
+    opt.paths.push_back(bench::kPathSparseOurs);
+  }
+  std::ofstream json_file;
+  if (!a.json_out.empty()) {
+    json_file.open(a.json_out);
+    if (!json_file) throw InputError("--json: cannot write " + a.json_out);
+  }
+
+  const bench::MachineInfo m = bench::machine_info(opt.isa);
+  std::fprintf(stderr, "bench-sparse gemm: %s, %d cores, %d threads, kernels %s, LibTorch %s, L3 %.0f MiB\n",
+               m.cpu.c_str(), m.cores, m.threads, m.isa.c_str(), m.torch.c_str(), m.l3_bytes / 1048576.0);
+  if (!m.blas_core.empty())
+    std::fprintf(stderr, "bench-sparse gemm: LibTorch BLAS: %s (kernels: %s)\n", m.blas.c_str(), m.blas_core.c_str());
+  if (m.blas_core == "Prescott")
+    std::fprintf(stderr,
+                 "bench-sparse gemm: warning: OpenBLAS does not know this CPU and uses its generic SSE3 "
+                 "(Prescott) kernels, so LibTorch f32 is far below what it can do here; for a fair "
+                 "baseline run with OPENBLAS_CORETYPE=SkylakeX (or Haswell)\n");
+  auto results = bench::run_gemm_bench(opt, [](const bench::GemmResult& r) {
+    std::fprintf(stderr, "  %-10s %6lldx%-6lld T=%-5lld %-16s %4d runs  median %10.4f ms  (%.4f-%.4f)  %7.1f GB/s\n",
+                 r.shape.c_str(), static_cast<long long>(r.in), static_cast<long long>(r.out),
+                 static_cast<long long>(r.tokens), r.path.c_str(), r.runs, r.median_ms, r.min_ms, r.max_ms,
+                 r.weight_gbps);
+  });
+  std::printf("## bench-sparse gemm: %s\n\n", a.shape.c_str());
+  std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores,
+              m.threads, m.isa.c_str(), m.torch.c_str());
+  if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
+  std::printf(".\n");
+  std::printf("Median of up to %d timed runs after warm-up (cells marked † hit the %.1f s per-cell cap "
+              "and have fewer than 10 runs). Weights: %s.\n\n",
+              opt.iters, opt.max_seconds,
+              opt.working_set_mb == 0 ? "one copy (hot, may be cache resident)"
+                                      : "copies rotated so each run reads weights not in cache");
+  std::printf("%s\n", bench::gemm_summary_markdown(results).c_str());
+  std::printf("<details><summary>All paths (median, min-max, IQR, GFLOP/s dense-equivalent, weight GB/s)</summary>\n\n%s\n</details>\n",
+              bench::gemm_detail_markdown(results).c_str());
+  if (json_file.is_open()) {
+    json_file << bench::gemm_json(m, opt, results).dump(2) << "\n";
+    std::fprintf(stderr, "bench-sparse gemm: wrote %s\n", a.json_out.c_str());
+  }
+  return 0;
+}
+
+// Placeholder for `bench-sparse model` (whole-model decode with --sparse-kernels): to be added.
+int run_model() {
+  std::fprintf(stderr, "bench-sparse model: not yet implemented\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bench-sparse: dense vs packed 2:4 sparse kernels on CPU", "bench-sparse"};
+  app.require_subcommand(1);
+
+  GemmArgs g;
+  CLI::App* gemm = app.add_subcommand("gemm", "time the Linear shapes of a model: dense vs packed 2:4");
+  gemm->add_option("--shape", g.shape,
+                   "llama-2-7b | tinyllama-1.1b | M,K,N[;M,K,N...] (M tokens, 0 = --tokens; K in, N out)")
+      ->capture_default_str();
+  gemm->add_option("--tokens", g.tokens, "token counts, comma separated")->capture_default_str();
+  gemm->add_option("--dtype", g.dtype,
+                   "LibTorch dense baseline(s): f32, bf16 or f32,bf16 (our kernels always store bf16)")
+      ->capture_default_str();
+  gemm->add_option("--paths", g.paths,
+                   "explicit paths (overrides --dtype): torch_f32,torch_bf16,dense_bf16_ours,sparse24_ours");
+  gemm->add_option("--iters", g.iters, "timed runs per cell (at most)")->capture_default_str();
+  gemm->add_option("--warmup", g.warmup, "warm-up runs per cell (at most)")->capture_default_str();
+  gemm->add_option("--max-seconds", g.max_seconds, "per-cell time cap for the timed runs")->capture_default_str();
+  gemm->add_option("--working-set-mb", g.working_set_mb,
+                   "rotate weight copies over this many MiB (default: 2 x L3, >= 256 MiB)");
+  gemm->add_flag("--hot", g.hot, "one weight copy (cache resident when it fits)");
+  gemm->add_option("--isa", g.isa, "kernel level: auto|scalar|avx2|avx512")->capture_default_str();
+  gemm->add_option("--json", g.json_out, "write machine info and all results as JSON");
+  prunekit::add_threads_flag(*gemm, &g.threads);
+
+  CLI::App* model = app.add_subcommand("model", "whole-model decode, dense vs --sparse-kernels (not yet implemented)");
+  model->allow_extras();
+
+  int code = 0;
+  if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
+  return prunekit::guarded_main("bench-sparse", [&] {
+    if (gemm->parsed()) return run_gemm(g);
+    if (model->parsed()) return run_model();
+    return 2;
+  });
+}

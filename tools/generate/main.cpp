@@ -1,0 +1,45 @@
+// generate: greedy text from a checkpoint, the quickest sanity check of a pruned model.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "prunekit/checkpoint.h"
+#include "prunekit/cli.h"
+#include "prunekit/eval.h"
+#include "prunekit/model.h"
+#include "prunekit/tokenizer.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"generate: greedy decoding with a KV cache (stops on EOS/BOS or the position limit)",
+               "generate"};
+  std::string model_dir, prompt, dtype = "float32", json_out;
+  int64_t max_new = 0;
+  int threads = 0;
+  app.add_option("--model", model_dir, "HF checkpoint directory")->required();
+  app.add_option("--prompt", prompt, "prompt text (BOS is prepended)")->required();
+  app.add_option("--max-new-tokens", max_new, "stop after this many new tokens (0: position limit)");
+  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
+  app.add_option("--json", json_out, "write {prompt_ids, ids, text} to this file");
+  prunekit::add_threads_flag(app, &threads);
+  int code = 0;
+  if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
+
+  return prunekit::guarded_main("generate", [&] {
+    prunekit::set_threads(threads);
+    prunekit::Checkpoint ck(model_dir);
+    prunekit::Tokenizer tok(model_dir);
+    prunekit::LlamaModel model(ck, prunekit::parse_compute_dtype(dtype));
+    const std::vector<int> prompt_ids = tok.encode(prompt, true);
+    const std::vector<int> ids = prunekit::greedy_generate(model, prompt_ids, max_new);
+    const std::string text = tok.decode(ids);
+    std::printf("%s\n", text.c_str());
+    if (!json_out.empty()) {
+      nlohmann::json j = {{"prompt_ids", prompt_ids}, {"ids", ids}, {"text", text}};
+      std::ofstream f(json_out);
+      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
+      f << j.dump() << "\n";
+    }
+    return 0;
+  });
+}
