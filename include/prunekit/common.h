@@ -21,6 +21,12 @@ double peak_rss_mb();
 // Current resident set size in MiB (VmRSS).
 double current_rss_mb();
 
+// Call first in main(). LibTorch's OpenMP workers spin while idle and then fight OpenBLAS's own
+// pthread pool for the cores (measured: 2 threads 2x slower than 1 on stories260K). OpenMP
+// reads OMP_WAIT_POLICY only when it loads, before main(), so when it is unset this sets it to
+// PASSIVE and re-executes the program once (a user's own setting is respected).
+void init_process(int argc, char** argv);
+
 // Intra-op threads for LibTorch and our kernels; n <= 0 means all cores.
 void set_threads(int n);
 int num_threads();

@@ -13,16 +13,22 @@
 // DenseBf16 is the dense bf16 baseline written with the same care (same SIMD, same threading,
 // same bf16 widening) so that a comparison measures sparsity, not a better loop.
 //
-// Storage layout (what the kernels read; pack/unpack hide it):
-//  * Packed24: columns are zero-padded to a multiple of 64 (a "block" = 16 groups = 32 kept
-//    values). Row r's kept values are values[r, 0 .. cols_padded/2) and its positions are
-//    index[r, 0 .. cols_padded/32). In block b, half h (columns 64b + 32h .. +32) holds 8 groups =
-//    16 kept values k = 2*g + j (j = 0 for the lower position). Value k of half h is stored at
-//    bf16 slot 32b + 2k + h (so one 32-bit lane holds value k of both halves: "<< 16" widens half
-//    0, "& 0xffff0000" widens half 1), and its position (0..3) is at bits 2k..2k+1 of
-//    index word 2b + h.
-//  * DenseBf16: columns zero-padded to a multiple of 32; in chunk c (columns 32c .. 32c+32) column
-//    32c + 16h + d is stored at bf16 slot 32c + 2d + h.
+// Storage layout (what the kernels read; pack/unpack hide it). Both formats store rows in tiles
+// of 4 (zero rows pad the last tile) interleaved column-block by column-block, so that a thread
+// working through consecutive row tiles reads ONE sequential stream (measured on this class of
+// machine: one stream per core gets much more DRAM bandwidth than 4-8 interleaved row streams).
+//  * Packed24: columns zero-padded to a multiple of 128. data = bytes
+//    [rows_padded / 4][cols_padded / 128][576]: for row tile q (rows 4q..4q+3) and super-block s
+//    (columns 128s..128s+127), 512 bytes of values then 64 bytes of positions.
+//    Values: for j = 0, 1 (block b = 2s + j, columns 64b..64b+63), for i = 0..3 (row 4q + i):
+//    32 bf16 slots; slot 2k + h holds kept value k (0..15) of half h (columns 64b + 32h .. +32),
+//    k = 2 * group-in-half + (0 for the lower position, 1 for the higher). So one 32-bit lane holds
+//    value k of both halves: "<< 16" widens half 0, "& 0xffff0000" widens half 1.
+//    Positions: for j = 0, 1, for i = 0..3, for h = 0, 1: one uint32 word whose bits 2k..2k+1 hold
+//    the position (0..3) of kept value k inside its group of 4.
+//  * DenseBf16: columns zero-padded to a multiple of 32. values = bf16
+//    [rows_padded / 4][cols_padded / 32][4][32]: chunk c of row 4q + i holds columns 32c..32c+31,
+//    column 32c + 16h + d at slot 2d + h.
 #pragma once
 #include <cstdint>
 
@@ -31,30 +37,31 @@ namespace sparse24_kernels {
 
 // Raw views handed to the per-ISA kernels (the *_avx2.cpp / *_avx512.cpp files see only this
 // part of the header, so they never compile LibTorch inline code with wider ISA flags).
+constexpr int64_t kSparseSuperBytes = 576;  // 4 rows x 128 columns
 struct Sparse24View {
-  const uint16_t* values;  // bf16 bits, row stride cols_padded / 2
-  const uint32_t* index;   // 2-bit positions, row stride cols_padded / 32
+  const uint8_t* data;  // [rows_padded / 4][cols_padded / 128][576]
   int64_t rows, cols_padded;
 };
 struct DenseBf16View {
-  const uint16_t* values;  // bf16 bits, row stride cols_padded
+  const uint16_t* values;  // [rows_padded / 4][cols_padded / 32][4][32] bf16 bits
   int64_t rows, cols_padded;
 };
 
-// y[t * ldy + r] = sum_c W[r, c] * x[t * ldx + c] for t < T, r in [r0, r1).
-// x rows must hold cols_padded readable floats, zero beyond the logical column count.
+// y[t * ldy + r] = sum_c W[r, c] * x[t * ldx + c] for t < T and the rows of tiles [q0, q1)
+// (rows 4 * q0 .. min(4 * q1, rows)). x rows must hold cols_padded readable floats, zero beyond
+// the logical column count.
 void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t r0, int64_t r1);
+                          int64_t ldy, int64_t q0, int64_t q1);
 void sparse24_gemm_avx2(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                        int64_t ldy, int64_t r0, int64_t r1);
+                        int64_t ldy, int64_t q0, int64_t q1);
 void sparse24_gemm_avx512(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t r0, int64_t r1);
+                          int64_t ldy, int64_t q0, int64_t q1);
 void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t r0, int64_t r1);
+                            float* y, int64_t ldy, int64_t q0, int64_t q1);
 void dense_bf16_gemm_avx2(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t r0, int64_t r1);
+                          int64_t ldy, int64_t q0, int64_t q1);
 void dense_bf16_gemm_avx512(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t r0, int64_t r1);
+                            float* y, int64_t ldy, int64_t q0, int64_t q1);
 
 }  // namespace sparse24_kernels
 }  // namespace prunekit
@@ -83,17 +90,18 @@ constexpr int64_t kGroup = 4;
 constexpr int64_t kKeep = 2;
 
 struct Packed24 {
-  int64_t rows = 0, cols = 0, cols_padded = 0;  // cols_padded = cols rounded up to 64
-  at::Tensor values;  // bf16 [rows, cols_padded / 2], layout above
-  at::Tensor index;   // int32 [rows, cols_padded / 32], 2-bit positions, layout above
-  bool defined() const { return values.defined(); }
-  int64_t nbytes() const;  // bytes the kernels read: values + index
+  int64_t rows = 0, cols = 0;
+  int64_t rows_padded = 0, cols_padded = 0;  // rounded up to 4 and to 128
+  at::Tensor data;  // uint8 [rows_padded / 4, cols_padded / 128 * 576], layout above
+  bool defined() const { return data.defined(); }
+  int64_t nbytes() const;  // bytes the kernels read
   sparse24_kernels::Sparse24View view() const;
 };
 
 struct DenseBf16 {
-  int64_t rows = 0, cols = 0, cols_padded = 0;  // cols_padded = cols rounded up to 32
-  at::Tensor values;  // bf16 [rows, cols_padded], layout above
+  int64_t rows = 0, cols = 0;
+  int64_t rows_padded = 0, cols_padded = 0;  // rounded up to 4 and to 32
+  at::Tensor values;  // bf16 [rows_padded / 4, cols_padded / 32 * 128], layout above
   bool defined() const { return values.defined(); }
   int64_t nbytes() const;
   sparse24_kernels::DenseBf16View view() const;

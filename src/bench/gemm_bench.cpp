@@ -145,8 +145,7 @@ Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes
     for (int i = 0; i < n; ++i) {
       sparse24::Packed24 c = base;
       if (i > 0) {
-        c.values = base.values.clone();
-        c.index = base.index.clone();
+        c.data = base.data.clone();
       }
       r.packed.push_back(c);
     }

@@ -26,58 +26,65 @@ inline float bf16_to_float(uint16_t b) {
 }  // namespace
 
 void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t r0, int64_t r1) {
-  const int64_t vstride = w.cols_padded / 2, istride = w.cols_padded / 32, nblk = w.cols_padded / 64;
+                          int64_t ldy, int64_t q0, int64_t q1) {
+  const int64_t nsb = w.cols_padded / 128, tile_bytes = nsb * kSparseSuperBytes;
   std::vector<float> vals(static_cast<size_t>(w.cols_padded / 2));
   std::vector<int32_t> cols(static_cast<size_t>(w.cols_padded / 2));
-  for (int64_t r = r0; r < r1; ++r) {
-    // Decode the row once (natural order of kept values), then one dot product per token.
-    const uint16_t* vp = w.values + r * vstride;
-    const uint32_t* ip = w.index + r * istride;
-    size_t n = 0;
-    for (int64_t b = 0; b < nblk; ++b) {
-      for (int h = 0; h < 2; ++h) {
-        const uint32_t word = ip[2 * b + h];
-        for (int k = 0; k < 16; ++k) {
-          vals[n] = bf16_to_float(vp[32 * b + 2 * k + h]);
-          cols[n] = static_cast<int32_t>(64 * b + 32 * h + 4 * (k / 2) + ((word >> (2 * k)) & 3u));
-          ++n;
+  for (int64_t q = q0; q < q1; ++q) {
+    const uint8_t* tile = w.data + q * tile_bytes;
+    for (int i = 0; i < 4 && 4 * q + i < w.rows; ++i) {
+      // Decode the row once (kept values in column order), then one dot product per token.
+      size_t n = 0;
+      for (int64_t s = 0; s < nsb; ++s) {
+        const uint8_t* sb = tile + s * kSparseSuperBytes;
+        for (int j = 0; j < 2; ++j) {
+          const uint16_t* vp = reinterpret_cast<const uint16_t*>(sb + 256 * j + 64 * i);
+          const uint32_t* ip = reinterpret_cast<const uint32_t*>(sb + 512 + 32 * j + 8 * i);
+          for (int h = 0; h < 2; ++h)
+            for (int k = 0; k < 16; ++k) {
+              vals[n] = bf16_to_float(vp[2 * k + h]);
+              cols[n] = static_cast<int32_t>(128 * s + 64 * j + 32 * h + 4 * (k / 2) + ((ip[h] >> (2 * k)) & 3u));
+              ++n;
+            }
         }
       }
-    }
-    for (int64_t t = 0; t < T; ++t) {
-      const float* xt = x + t * ldx;
-      float acc[4] = {0.f, 0.f, 0.f, 0.f};
-      for (size_t i = 0; i < n; i += 4) {
-        acc[0] += vals[i] * xt[cols[i]];
-        acc[1] += vals[i + 1] * xt[cols[i + 1]];
-        acc[2] += vals[i + 2] * xt[cols[i + 2]];
-        acc[3] += vals[i + 3] * xt[cols[i + 3]];
+      for (int64_t t = 0; t < T; ++t) {
+        const float* xt = x + t * ldx;
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        for (size_t m = 0; m < n; m += 4) {
+          acc[0] += vals[m] * xt[cols[m]];
+          acc[1] += vals[m + 1] * xt[cols[m + 1]];
+          acc[2] += vals[m + 2] * xt[cols[m + 2]];
+          acc[3] += vals[m + 3] * xt[cols[m + 3]];
+        }
+        y[t * ldy + 4 * q + i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
       }
-      y[t * ldy + r] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
   }
 }
 
 void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t r0, int64_t r1) {
+                            float* y, int64_t ldy, int64_t q0, int64_t q1) {
   const int64_t nchunk = w.cols_padded / 32;
   std::vector<float> row(static_cast<size_t>(w.cols_padded));
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint16_t* vp = w.values + r * w.cols_padded;
-    for (int64_t c = 0; c < nchunk; ++c)
-      for (int h = 0; h < 2; ++h)
-        for (int d = 0; d < 16; ++d) row[32 * c + 16 * h + d] = bf16_to_float(vp[32 * c + 2 * d + h]);
-    for (int64_t t = 0; t < T; ++t) {
-      const float* xt = x + t * ldx;
-      float acc[4] = {0.f, 0.f, 0.f, 0.f};
-      for (int64_t c = 0; c < w.cols_padded; c += 4) {
-        acc[0] += row[c] * xt[c];
-        acc[1] += row[c + 1] * xt[c + 1];
-        acc[2] += row[c + 2] * xt[c + 2];
-        acc[3] += row[c + 3] * xt[c + 3];
+  for (int64_t q = q0; q < q1; ++q) {
+    for (int i = 0; i < 4 && 4 * q + i < w.rows; ++i) {
+      for (int64_t c = 0; c < nchunk; ++c) {
+        const uint16_t* vp = w.values + q * 4 * w.cols_padded + 128 * c + 32 * i;
+        for (int h = 0; h < 2; ++h)
+          for (int d = 0; d < 16; ++d) row[32 * c + 16 * h + d] = bf16_to_float(vp[2 * d + h]);
       }
-      y[t * ldy + r] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+      for (int64_t t = 0; t < T; ++t) {
+        const float* xt = x + t * ldx;
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t c = 0; c < w.cols_padded; c += 4) {
+          acc[0] += row[c] * xt[c];
+          acc[1] += row[c + 1] * xt[c + 1];
+          acc[2] += row[c + 2] * xt[c + 2];
+          acc[3] += row[c + 3] * xt[c + 3];
+        }
+        y[t * ldy + 4 * q + i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+      }
     }
   }
 }
@@ -133,16 +140,25 @@ const float* padded_x(const float* x, int64_t T, int64_t ldx, int64_t cols, int6
   return buf.data();
 }
 
-// Split rows over threads in multiples of 4 (the kernels' widest row tile).
+// Split row tiles (4 rows each) over threads; small problems stay on one thread.
 template <typename View, typename Kernel>
 void run_rows(Kernel kernel, const View& v, const float* x, int64_t T, int64_t ldx, float* y,
               int64_t ldy) {
-  const int64_t quads = (v.rows + 3) / 4;
+  const int64_t tiles = (v.rows + 3) / 4;
   const int64_t grain = std::max<int64_t>(1, row_grain(v.cols_padded, T) / 4);
-  at::parallel_for(0, quads, grain, [&](int64_t q0, int64_t q1) {
-    kernel(v, x, T, ldx, y, ldy, q0 * 4, std::min(q1 * 4, v.rows));
-  });
+  at::parallel_for(0, tiles, grain, [&](int64_t q0, int64_t q1) { kernel(v, x, T, ldx, y, ldy, q0, q1); });
 }
+
+// Byte offset of kept value k (0..15) of half h, block b, row i of a row tile (Packed24 layout).
+inline int64_t sp_value_offset(int64_t b, int i, int h, int k) {
+  return (b / 2) * sparse24_kernels::kSparseSuperBytes + 256 * (b % 2) + 64 * i + 2 * (2 * k + h);
+}
+// Byte offset of the position word of half h, block b, row i of a row tile.
+inline int64_t sp_index_offset(int64_t b, int i, int h) {
+  return (b / 2) * sparse24_kernels::kSparseSuperBytes + 512 + 32 * (b % 2) + 8 * i + 4 * h;
+}
+// Element offset of column c of row i inside a DenseBf16 row tile.
+inline int64_t dn_offset(int64_t c, int i) { return (c / 32) * 128 + 32 * i + 2 * (c % 16) + (c % 32) / 16; }
 
 KernelSp sparse_kernel(Isa isa) {
   switch (resolve_isa(isa)) {
@@ -230,12 +246,9 @@ Isa resolve_isa(Isa isa) {
   return isa;
 }
 
-int64_t Packed24::nbytes() const {
-  return defined() ? static_cast<int64_t>(values.nbytes() + index.nbytes()) : 0;
-}
+int64_t Packed24::nbytes() const { return defined() ? static_cast<int64_t>(data.nbytes()) : 0; }
 sparse24_kernels::Sparse24View Packed24::view() const {
-  return {reinterpret_cast<const uint16_t*>(values.data_ptr<at::BFloat16>()),
-          reinterpret_cast<const uint32_t*>(index.data_ptr<int32_t>()), rows, cols_padded};
+  return {data.data_ptr<uint8_t>(), rows, cols_padded};
 }
 int64_t DenseBf16::nbytes() const { return defined() ? static_cast<int64_t>(values.nbytes()) : 0; }
 sparse24_kernels::DenseBf16View DenseBf16::view() const {
@@ -273,35 +286,42 @@ Packed24 pack(const at::Tensor& weight) {
   Packed24 p;
   p.rows = rows;
   p.cols = cols;
-  p.cols_padded = round_up(std::max<int64_t>(cols, 1), 64);
-  p.values = at::zeros({rows, p.cols_padded / 2}, at::kBFloat16);
-  p.index = at::zeros({rows, p.cols_padded / 32}, at::kInt);
+  p.rows_padded = round_up(rows, 4);
+  p.cols_padded = round_up(std::max<int64_t>(cols, 1), 128);
+  const int64_t tile_bytes = p.cols_padded / 128 * sparse24_kernels::kSparseSuperBytes;
+  p.data = at::zeros({p.rows_padded / 4, tile_bytes}, at::kByte);
   const at::Tensor bf = to_bf16_cpu(w);
   const at::Tensor nzmask = w.ne(0).to(at::kByte).contiguous();
   const uint16_t* src = bf16_bits(bf);
   const uint8_t* nzp = nzmask.data_ptr<uint8_t>();
-  uint16_t* dv = bf16_bits_mut(p.values);
-  uint32_t* di = reinterpret_cast<uint32_t*>(p.index.data_ptr<int32_t>());
-  const int64_t vstride = p.cols_padded / 2, istride = p.cols_padded / 32;
-  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const uint16_t* srow = src + r * cols;
-      const uint8_t* nrow = nzp + r * cols;
-      for (int64_t g = 0; g < groups; ++g) {
-        int pos[2];
-        int n = 0;
-        for (int q = 0; q < 4; ++q)
-          if (nrow[4 * g + q]) pos[n++] = q;
-        // Fewer than 2 nonzeros: pad with the lowest unused positions (their values are zero).
-        for (int q = 0; n < 2 && q < 4; ++q)
-          if (!nrow[4 * g + q]) pos[n++] = q;
-        if (pos[0] > pos[1]) std::swap(pos[0], pos[1]);
-        const int64_t b = g / 16, h = (g / 8) % 2, gi = g % 8;
-        for (int j = 0; j < 2; ++j) {
-          const int64_t k = 2 * gi + j;
-          const int64_t c = 4 * g + pos[j];
-          dv[r * vstride + 32 * b + 2 * k + h] = nrow[c] ? srow[c] : uint16_t{0};
-          di[r * istride + 2 * b + h] |= static_cast<uint32_t>(pos[j]) << (2 * k);
+  uint8_t* dst = p.data.data_ptr<uint8_t>();
+  at::parallel_for(0, p.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      uint8_t* tile = dst + q * tile_bytes;
+      for (int i = 0; i < 4 && 4 * q + i < rows; ++i) {
+        const uint16_t* srow = src + (4 * q + i) * cols;
+        const uint8_t* nrow = nzp + (4 * q + i) * cols;
+        for (int64_t g = 0; g < groups; ++g) {
+          int pos[2];
+          int n = 0;
+          for (int c = 0; c < 4; ++c)
+            if (nrow[4 * g + c]) pos[n++] = c;
+          // Fewer than 2 nonzeros: pad with the lowest unused positions (their values are zero).
+          for (int c = 0; n < 2 && c < 4; ++c)
+            if (!nrow[4 * g + c]) pos[n++] = c;
+          if (pos[0] > pos[1]) std::swap(pos[0], pos[1]);
+          const int64_t b = g / 16;
+          const int h = static_cast<int>((g / 8) % 2), gi = static_cast<int>(g % 8);
+          uint32_t word;
+          std::memcpy(&word, tile + sp_index_offset(b, i, h), 4);
+          for (int v = 0; v < 2; ++v) {
+            const int k = 2 * gi + v;
+            const int64_t c = 4 * g + pos[v];
+            const uint16_t bits = nrow[c] ? srow[c] : uint16_t{0};
+            std::memcpy(tile + sp_value_offset(b, i, h, k), &bits, 2);
+            word |= static_cast<uint32_t>(pos[v]) << (2 * k);
+          }
+          std::memcpy(tile + sp_index_offset(b, i, h), &word, 4);
         }
       }
     }
@@ -313,19 +333,24 @@ at::Tensor unpack(const Packed24& p, at::ScalarType dtype) {
   if (!p.defined()) throw std::invalid_argument("sparse24::unpack: empty packed weight");
   at::Tensor out = at::zeros({p.rows, p.cols}, at::kFloat);
   float* o = out.data_ptr<float>();
-  const auto v = p.view();
-  const int64_t vstride = p.cols_padded / 2, istride = p.cols_padded / 32;
+  const uint8_t* data = p.data.data_ptr<uint8_t>();
+  const int64_t tile_bytes = p.cols_padded / 128 * sparse24_kernels::kSparseSuperBytes;
   for (int64_t r = 0; r < p.rows; ++r) {
+    const uint8_t* tile = data + (r / 4) * tile_bytes;
+    const int i = static_cast<int>(r % 4);
     for (int64_t g = 0; g < p.cols / kGroup; ++g) {
-      const int64_t b = g / 16, h = (g / 8) % 2, gi = g % 8;
-      const uint32_t word = v.index[r * istride + 2 * b + h];
-      for (int j = 0; j < 2; ++j) {
-        const int64_t k = 2 * gi + j;
-        const int64_t c = 4 * g + ((word >> (2 * k)) & 3u);
-        const uint32_t bits = static_cast<uint32_t>(v.values[r * vstride + 32 * b + 2 * k + h]) << 16;
+      const int64_t b = g / 16;
+      const int h = static_cast<int>((g / 8) % 2), gi = static_cast<int>(g % 8);
+      uint32_t word;
+      std::memcpy(&word, tile + sp_index_offset(b, i, h), 4);
+      for (int v = 0; v < 2; ++v) {
+        const int k = 2 * gi + v;
+        uint16_t bits16;
+        std::memcpy(&bits16, tile + sp_value_offset(b, i, h, k), 2);
+        const uint32_t bits = static_cast<uint32_t>(bits16) << 16;
         float f;
         std::memcpy(&f, &bits, sizeof f);
-        o[r * p.cols + c] = f;  // the two positions of a group always differ
+        o[r * p.cols + 4 * g + ((word >> (2 * k)) & 3u)] = f;  // the two positions always differ
       }
     }
   }
@@ -337,18 +362,17 @@ DenseBf16 pack_dense(const at::Tensor& weight) {
   DenseBf16 d;
   d.rows = weight.size(0);
   d.cols = weight.size(1);
+  d.rows_padded = round_up(d.rows, 4);
   d.cols_padded = round_up(std::max<int64_t>(d.cols, 1), 32);
-  d.values = at::zeros({d.rows, d.cols_padded}, at::kBFloat16);
+  d.values = at::zeros({d.rows_padded / 4, d.cols_padded * 4}, at::kBFloat16);
   const at::Tensor bf = to_bf16_cpu(weight);
   const uint16_t* src = bf16_bits(bf);
   uint16_t* dst = bf16_bits_mut(d.values);
-  const int64_t rows = d.rows, cols = d.cols, cp = d.cols_padded;
-  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t chunk = c / 32, h = (c % 32) / 16, di = c % 16;
-        dst[r * cp + 32 * chunk + 2 * di + h] = src[r * cols + c];
-      }
+  const int64_t rows = d.rows, cols = d.cols, tile = d.cols_padded * 4;
+  at::parallel_for(0, d.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q)
+      for (int i = 0; i < 4 && 4 * q + i < rows; ++i)
+        for (int64_t c = 0; c < cols; ++c) dst[q * tile + dn_offset(c, i)] = src[(4 * q + i) * cols + c];
   });
   return d;
 }
@@ -358,10 +382,10 @@ at::Tensor unpack_dense(const DenseBf16& d, at::ScalarType dtype) {
   at::Tensor out = at::empty({d.rows, d.cols}, at::kFloat);
   float* o = out.data_ptr<float>();
   const uint16_t* src = d.view().values;
+  const int64_t tile = d.cols_padded * 4;
   for (int64_t r = 0; r < d.rows; ++r)
     for (int64_t c = 0; c < d.cols; ++c) {
-      const int64_t chunk = c / 32, h = (c % 32) / 16, di = c % 16;
-      const uint32_t bits = static_cast<uint32_t>(src[r * d.cols_padded + 32 * chunk + 2 * di + h]) << 16;
+      const uint32_t bits = static_cast<uint32_t>(src[(r / 4) * tile + dn_offset(c, static_cast<int>(r % 4))]) << 16;
       std::memcpy(&o[r * d.cols + c], &bits, sizeof(float));
     }
   return dtype == at::kFloat ? out : out.to(dtype);

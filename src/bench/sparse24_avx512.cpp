@@ -13,13 +13,16 @@ namespace prunekit {
 namespace sparse24_kernels {
 namespace {
 
+// Software prefetch distance in the weight stream (bytes ahead of what is being read).
+constexpr int64_t kPrefetchBytes = 2048;
+
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // Tokens per pass: keep one chunk of x (chunk * cols floats) within ~512 KiB of L2.
 inline int64_t token_chunk(int64_t cols_padded) {
   int64_t c = (int64_t{1} << 17) / (cols_padded > 0 ? cols_padded : 1);
-  c = c < 8 ? 8 : (c > 64 ? 64 : c);
-  return c & ~int64_t{7};
+  c = c < 4 ? 4 : (c > 64 ? 64 : c);
+  return c & ~int64_t{3};
 }
 
 // bf16 pairs in 32-bit lanes -> two fp32 vectors (low halves, high halves).
@@ -37,150 +40,142 @@ inline __m512i decode_index(uint32_t word) {
   return _mm512_ternarylogic_epi32(v, _mm512_set1_epi32(3), base, 0xEA);  // (A & B) | C
 }
 
-// R rows x TT tokens; NA = 2 uses separate accumulators for the two halves of a block (more
-// independent FMA chains when R * TT is small). Each x vector loaded feeds R rows.
-template <int R, int TT, int NA>
+// One row tile (4 rows) x TT tokens. NA = 2 keeps separate accumulators for the two halves of a
+// block (more independent FMA chains when TT is 1). Each x vector loaded feeds the 4 rows, each
+// decoded weight/index vector the TT tokens.
+template <int TT, int NA>
 inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy,
-                        int64_t r, bool prefetch) {
-  const int64_t vstride = w.cols_padded / 2, istride = w.cols_padded / 32, nblk = w.cols_padded / 64;
-  const uint16_t* vp[R];
-  const uint32_t* ip[R];
-  for (int i = 0; i < R; ++i) {
-    vp[i] = w.values + (r + i) * vstride;
-    ip[i] = w.index + (r + i) * istride;
-  }
-  __m512 acc[NA][R][TT];
+                        int64_t q, bool prefetch) {
+  const int64_t nsb = w.cols_padded / 128;
+  const uint8_t* tile = w.data + q * nsb * kSparseSuperBytes;
+  __m512 acc[NA][4][TT];
   for (int a = 0; a < NA; ++a)
-    for (int i = 0; i < R; ++i)
+    for (int i = 0; i < 4; ++i)
       for (int t = 0; t < TT; ++t) acc[a][i][t] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nblk; ++b) {
-    if (prefetch) {  // the next row tile's block b, so DRAM keeps streaming while we compute
-      for (int i = 0; i < R; ++i) {
-        _mm_prefetch(reinterpret_cast<const char*>(vp[i] + R * vstride + 32 * b), _MM_HINT_T1);
-        if ((b & 7) == 0) _mm_prefetch(reinterpret_cast<const char*>(ip[i] + R * istride + 2 * b), _MM_HINT_T1);
-      }
-    }
-    for (int h = 0; h < 2; ++h) {  // half h: columns 64b + 32h .. +32
-      __m512 wv[R];
-      __m512i iv[R];
-      for (int i = 0; i < R; ++i) {
-        const __m512i raw = _mm512_loadu_si512(vp[i] + 32 * b);
-        wv[i] = h == 0 ? widen_lo(raw) : widen_hi(raw);
-        iv[i] = decode_index(ip[i][2 * b + h]);
-      }
-      for (int t = 0; t < TT; ++t) {
-        const float* xt = x + t * ldx + 64 * b + 32 * h;
-        const __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
-        for (int i = 0; i < R; ++i)
-          acc[h % NA][i][t] = _mm512_fmadd_ps(wv[i], _mm512_permutex2var_ps(x0, iv[i], x1), acc[h % NA][i][t]);
+  for (int64_t s = 0; s < nsb; ++s) {
+    const uint8_t* sb = tile + s * kSparseSuperBytes;
+    if (prefetch)
+      for (int l = 0; l < kSparseSuperBytes / 64; ++l)
+        _mm_prefetch(reinterpret_cast<const char*>(sb + kPrefetchBytes + 64 * l), _MM_HINT_T0);
+    for (int j = 0; j < 2; ++j) {  // block 2s + j: columns 128s + 64j .. +64
+      const uint16_t* vals = reinterpret_cast<const uint16_t*>(sb + 256 * j);
+      const uint32_t* idx = reinterpret_cast<const uint32_t*>(sb + 512 + 32 * j);
+      const float* xb = x + 128 * s + 64 * j;
+      for (int h = 0; h < 2; ++h) {  // half h: 32 columns, 16 kept values per row
+        __m512 wv[4];
+        __m512i iv[4];
+        for (int i = 0; i < 4; ++i) {
+          const __m512i raw = _mm512_loadu_si512(vals + 32 * i);
+          wv[i] = h == 0 ? widen_lo(raw) : widen_hi(raw);
+          iv[i] = decode_index(idx[2 * i + h]);
+        }
+        for (int t = 0; t < TT; ++t) {
+          const float* xt = xb + t * ldx + 32 * h;
+          const __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
+          for (int i = 0; i < 4; ++i)
+            acc[h % NA][i][t] =
+                _mm512_fmadd_ps(wv[i], _mm512_permutex2var_ps(x0, iv[i], x1), acc[h % NA][i][t]);
+        }
       }
     }
   }
-  for (int i = 0; i < R; ++i)
+  const int64_t valid = min64(4, w.rows - 4 * q);
+  for (int i = 0; i < valid; ++i)
     for (int t = 0; t < TT; ++t) {
       __m512 s = acc[0][i][t];
       if (NA == 2) s = _mm512_add_ps(s, acc[NA - 1][i][t]);
-      y[t * ldy + r + i] = _mm512_reduce_add_ps(s);
+      y[t * ldy + 4 * q + i] = _mm512_reduce_add_ps(s);
     }
 }
 
-template <int R, int TT, int NA>
+template <int TT, int NA>
 inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy,
-                       int64_t r, bool prefetch) {
+                       int64_t q, bool prefetch) {
   const int64_t nchunk = w.cols_padded / 32;
-  const uint16_t* vp[R];
-  for (int i = 0; i < R; ++i) vp[i] = w.values + (r + i) * w.cols_padded;
-  __m512 acc[NA][R][TT];
+  const uint16_t* tile = w.values + q * 4 * w.cols_padded;
+  __m512 acc[NA][4][TT];
   for (int a = 0; a < NA; ++a)
-    for (int i = 0; i < R; ++i)
+    for (int i = 0; i < 4; ++i)
       for (int t = 0; t < TT; ++t) acc[a][i][t] = _mm512_setzero_ps();
   for (int64_t c = 0; c < nchunk; ++c) {
-    if (prefetch)  // the next row tile's chunk c
-      for (int i = 0; i < R; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(vp[i] + R * w.cols_padded + 32 * c), _MM_HINT_T1);
-    __m512 wl[R], wh[R];
-    for (int i = 0; i < R; ++i) {
-      const __m512i raw = _mm512_loadu_si512(vp[i] + 32 * c);
+    const uint16_t* ch = tile + 128 * c;  // 4 rows x 32 columns
+    if (prefetch)
+      for (int l = 0; l < 4; ++l)
+        _mm_prefetch(reinterpret_cast<const char*>(ch) + kPrefetchBytes + 64 * l, _MM_HINT_T0);
+    __m512 wl[4], wh[4];
+    for (int i = 0; i < 4; ++i) {
+      const __m512i raw = _mm512_loadu_si512(ch + 32 * i);
       wl[i] = widen_lo(raw);
       wh[i] = widen_hi(raw);
     }
     for (int t = 0; t < TT; ++t) {
       const float* xt = x + t * ldx + 32 * c;
       const __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
-      for (int i = 0; i < R; ++i) {
+      for (int i = 0; i < 4; ++i) {
         acc[0][i][t] = _mm512_fmadd_ps(wl[i], x0, acc[0][i][t]);
         acc[NA - 1][i][t] = _mm512_fmadd_ps(wh[i], x1, acc[NA - 1][i][t]);
       }
     }
   }
-  for (int i = 0; i < R; ++i)
+  const int64_t valid = min64(4, w.rows - 4 * q);
+  for (int i = 0; i < valid; ++i)
     for (int t = 0; t < TT; ++t) {
       __m512 s = acc[0][i][t];
       if (NA == 2) s = _mm512_add_ps(s, acc[NA - 1][i][t]);
-      y[t * ldy + r + i] = _mm512_reduce_add_ps(s);
+      y[t * ldy + 4 * q + i] = _mm512_reduce_add_ps(s);
     }
 }
 
-// One tile of tt (1..4) tokens for rows r..r+R.
-template <int R, typename Tiles, typename View>
-inline void token_tile(int64_t tt, const View& w, const float* x, int64_t ldx, float* y, int64_t ldy,
-                       int64_t r, bool prefetch) {
-  switch (tt) {
-    case 1: Tiles::template run<R, 1, 2>(w, x, ldx, y, ldy, r, prefetch); break;
-    case 2: Tiles::template run<R, 2, 1>(w, x, ldx, y, ldy, r, prefetch); break;
-    case 3: Tiles::template run<R, 3, 1>(w, x, ldx, y, ldy, r, prefetch); break;
-    default: Tiles::template run<R, 4, 1>(w, x, ldx, y, ldy, r, prefetch); break;
-  }
-}
-
-// Shared driver. Token chunks (an x chunk stays in L2); per chunk, tiles of 4 rows x up to 4
-// tokens: 16 accumulators, each x load feeds 4 rows, each decoded weight vector 4 tokens. The
-// tile's weights are re-read from cache for its later token tiles, and its first token tile
-// prefetches the next tile's weights so DRAM keeps streaming while we compute.
-// (Measured alternative: 2 rows x 8 tokens was slower: x then streams from L2 twice as often.)
-template <typename View, typename Tiles>
-inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
-                  int64_t r0, int64_t r1) {
-  const int64_t tc = token_chunk(w.cols_padded);
-  for (int64_t t0 = 0; t0 < T; t0 += tc) {
-    const int64_t tn = min64(tc, T - t0);
-    const float* xs = x + t0 * ldx;
-    float* ys = y + t0 * ldy;
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4)
-      for (int64_t t = 0; t < tn; t += 4)
-        token_tile<4, Tiles>(min64(4, tn - t), w, xs + t * ldx, ldx, ys + t * ldy, ldy, r, t == 0);
-    for (; r < r1; ++r)
-      for (int64_t t = 0; t < tn; t += 4)
-        token_tile<1, Tiles>(min64(4, tn - t), w, xs + t * ldx, ldx, ys + t * ldy, ldy, r, t == 0);
-  }
-}
-
 struct SparseTiles {
-  template <int R, int TT, int NA>
-  static void run(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r,
+  template <int TT, int NA>
+  static void run(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
                   bool prefetch) {
-    sparse_tile<R, TT, NA>(w, x, ldx, y, ldy, r, prefetch);
+    sparse_tile<TT, NA>(w, x, ldx, y, ldy, q, prefetch);
   }
 };
 struct DenseTiles {
-  template <int R, int TT, int NA>
-  static void run(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r,
+  template <int TT, int NA>
+  static void run(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
                   bool prefetch) {
-    dense_tile<R, TT, NA>(w, x, ldx, y, ldy, r, prefetch);
+    dense_tile<TT, NA>(w, x, ldx, y, ldy, q, prefetch);
   }
 };
+
+// Shared driver. Token chunks (an x chunk stays in L2); per chunk and row tile, token tiles of up
+// to 4 (16 accumulators). A tile's weights are re-read from cache for its later token tiles; its
+// first token tile prefetches ahead in the weight stream so DRAM keeps streaming while we compute.
+// (Measured alternative: 2 rows x 8 tokens was slower: x then streams from L2 twice as often.)
+template <typename View, typename Tiles>
+inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+                  int64_t q0, int64_t q1) {
+  const int64_t tc = token_chunk(w.cols_padded);
+  for (int64_t t0 = 0; t0 < T; t0 += tc) {
+    const int64_t tn = min64(tc, T - t0);
+    for (int64_t q = q0; q < q1; ++q) {
+      for (int64_t t = 0; t < tn; t += 4) {
+        const float* xs = x + (t0 + t) * ldx;
+        float* ys = y + (t0 + t) * ldy;
+        switch (min64(4, tn - t)) {
+          case 1: Tiles::template run<1, 2>(w, xs, ldx, ys, ldy, q, t == 0); break;
+          case 2: Tiles::template run<2, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
+          case 3: Tiles::template run<3, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
+          default: Tiles::template run<4, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 
 void sparse24_gemm_avx512(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t r0, int64_t r1) {
-  drive<Sparse24View, SparseTiles>(w, x, T, ldx, y, ldy, r0, r1);
+                          int64_t ldy, int64_t q0, int64_t q1) {
+  drive<Sparse24View, SparseTiles>(w, x, T, ldx, y, ldy, q0, q1);
 }
 
 void dense_bf16_gemm_avx512(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t r0, int64_t r1) {
-  drive<DenseBf16View, DenseTiles>(w, x, T, ldx, y, ldy, r0, r1);
+                            float* y, int64_t ldy, int64_t q0, int64_t q1) {
+  drive<DenseBf16View, DenseTiles>(w, x, T, ldx, y, ldy, q0, q1);
 }
 
 }  // namespace sparse24_kernels

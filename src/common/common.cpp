@@ -29,6 +29,13 @@ static double read_status_kb(const char* key) {
 double peak_rss_mb() { return read_status_kb("VmHWM") / 1024.0; }
 double current_rss_mb() { return read_status_kb("VmRSS") / 1024.0; }
 
+void init_process(int argc, char** argv) {
+  (void)argc;
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+}
+
 static int g_threads = 0;
 void set_threads(int n) {
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());

@@ -124,6 +124,7 @@ int run_model() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prunekit::init_process(argc, argv);
   CLI::App app{"bench-sparse: dense vs packed 2:4 sparse kernels on CPU", "bench-sparse"};
   app.require_subcommand(1);
 

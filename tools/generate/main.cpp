@@ -11,6 +11,7 @@
 #include "prunekit/tokenizer.h"
 
 int main(int argc, char** argv) {
+  prunekit::init_process(argc, argv);
   CLI::App app{"generate: greedy decoding with a KV cache (stops on EOS/BOS or the position limit)",
                "generate"};
   std::string model_dir, prompt, dtype = "float32", json_out;

@@ -10,6 +10,7 @@
 #include "prunekit/prune.h"
 
 int main(int argc, char** argv) {
+  prunekit::init_process(argc, argv);
   CLI::App app{"inspect: per-module sparsity and N:M compliance of a checkpoint's decoder Linears", "inspect"};
   std::string model_dir, pattern, json_out;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();

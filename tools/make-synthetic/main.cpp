@@ -141,6 +141,7 @@ bool dir_is_empty(const std::string& d) { return fs::directory_iterator(d) == fs
 }  // namespace
 
 int main(int argc, char** argv) {
+  prunekit::init_process(argc, argv);
   CLI::App app{"Write a random LLaMA checkpoint with the hyperparameters of a known model"};
   app.name("make-synthetic");
   std::string shape_name, dtype_name_s, out, max_shard = "2GB", tokenizer;

@@ -9,6 +9,7 @@
 #include "prunekit/prune.h"
 
 int main(int argc, char** argv) {
+  prunekit::init_process(argc, argv);
   CLI::App app{"prune: magnitude, Wanda, RIA, SparseGPT (+ OWL layerwise sparsity), unstructured or N:M,\n"
                "streamed one decoder layer at a time; writes an HF checkpoint + prune_report.json",
                "prune"};

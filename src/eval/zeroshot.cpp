@@ -1,0 +1,546 @@
+// Zero-shot multiple choice with lm-evaluation-harness v0.4.x semantics
+// (shared/data/zeroshot/README.md): task construction, request tokenisation, truncation,
+// shared-context scoring with a KV cache, acc / acc_norm / acc_bytes.
+#include "prunekit/zeroshot.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "prunekit/common.h"
+#include "prunekit/model.h"
+#include "prunekit/progress.h"
+#include "prunekit/tokenizer.h"
+
+namespace prunekit {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------
+// Small string helpers (Python semantics where lm-eval relies on them).
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// str.strip() / str.rstrip() for ASCII whitespace.
+std::string strip(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+// str.replace(from, to): one left-to-right pass over non-overlapping occurrences.
+std::string replace_all(const std::string& s, const std::string& from, const std::string& to) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size())
+    out.append(s, pos, hit - pos).append(to);
+  return out.append(s, pos, std::string::npos);
+}
+
+// str.capitalize(): first character upper-cased, the rest lower-cased. ASCII and Latin-1
+// (two-byte UTF-8 "\xC3.") letters; other scripts are left as they are.
+std::string capitalize(const std::string& s) {
+  std::string out = s;
+  bool first = true;
+  for (size_t i = 0; i < out.size(); ++i) {
+    unsigned char c = out[i];
+    if (c == 0xC3 && i + 1 < out.size()) {
+      unsigned char& n = reinterpret_cast<unsigned char&>(out[i + 1]);
+      const bool upper = n >= 0x80 && n <= 0x9E && n != 0x97, lower = n >= 0xA0 && n <= 0xBE && n != 0xB7;
+      if (first && lower) n -= 0x20;
+      if (!first && upper) n += 0x20;
+      ++i;
+    } else if (c < 0x80) {
+      out[i] = first ? static_cast<char>(std::toupper(c)) : static_cast<char>(std::tolower(c));
+    }
+    if ((c & 0xC0) != 0x80) first = false;
+  }
+  return out;
+}
+
+// Accessors on one JSONL record that name "<path>:<line>" on failure.
+struct Record {
+  const json& j;
+  std::string where;
+
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(where + ": " + what); }
+  const json& at(const char* key) const {
+    auto it = j.find(key);
+    if (it == j.end()) fail(std::string("missing field \"") + key + "\"");
+    return *it;
+  }
+  bool has(const char* key) const { return j.contains(key); }
+  std::string str(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_string()) fail(std::string("field \"") + key + "\" is not a string");
+    return v.get<std::string>();
+  }
+  std::vector<std::string> strs(const json& v, const char* key) const {
+    if (!v.is_array() || v.empty()) fail(std::string("field \"") + key + "\" is not a non-empty list of strings");
+    std::vector<std::string> out;
+    for (const json& e : v) {
+      if (!e.is_string()) fail(std::string("field \"") + key + "\" is not a list of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  // An integer label: a JSON number, a boolean, or a string of digits (HellaSwag's "0".."3").
+  int64_t label(const char* key) const {
+    const json& v = at(key);
+    if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_string()) {
+      const std::string s = v.get<std::string>();
+      auto digit = [](unsigned char c) { return std::isdigit(c) != 0; };
+      if (!s.empty() && s.size() < 10 && std::all_of(s.begin(), s.end(), digit)) return std::stoll(s);
+    }
+    fail(std::string("field \"") + key + "\" is not an integer label");
+  }
+};
+
+// doc_to_target for the ARC / OpenBookQA layout: choices.label.index(answerKey).
+int label_index(const Record& r, const std::vector<std::string>& labels, const std::string& key) {
+  auto it = std::find(labels.begin(), labels.end(), key);
+  if (it == labels.end()) r.fail("answerKey \"" + key + "\" is not among choices.label");
+  return static_cast<int>(it - labels.begin());
+}
+
+// All requests share one context; continuation = target delimiter " " + choice.
+McDoc shared_context_doc(const std::string& context, std::vector<std::string> choices, int64_t gold) {
+  McDoc d;
+  for (const std::string& c : choices) d.requests.push_back({context, " " + c});
+  d.choices = std::move(choices);
+  d.gold = static_cast<int>(gold);
+  return d;
+}
+
+// The lm-eval construction of one record of `task` (README "Tasks").
+McDoc build_doc(const std::string& task, const Record& r) {
+  if (task == "boolq")  // "{{passage}}\nQuestion: {{question}}?\nAnswer:", ["no", "yes"]
+    return shared_context_doc(r.str("passage") + "\nQuestion: " + r.str("question") + "?\nAnswer:",
+                              {"no", "yes"}, r.label("label"));
+  if (task == "rte") {  // SuperGLUE premise/hypothesis or GLUE sentence1/sentence2; 0 = entailment
+    const bool glue = !r.has("premise") && r.has("sentence1");
+    const std::string premise = r.str(glue ? "sentence1" : "premise");
+    const std::string hypothesis = r.str(glue ? "sentence2" : "hypothesis");
+    return shared_context_doc(premise + "\nQuestion: " + hypothesis + " True or False?\nAnswer:",
+                              {"True", "False"}, r.label("label"));
+  }
+  if (task == "hellaswag") {  // lm-eval tasks/hellaswag/utils.py process_docs
+    const std::string ctx = r.str("ctx_a") + " " + capitalize(r.str("ctx_b"));
+    std::vector<std::string> choices;
+    for (const std::string& e : r.strs(r.at("endings"), "endings")) choices.push_back(hellaswag_clean(e));
+    return shared_context_doc(hellaswag_clean(r.str("activity_label") + ": " + ctx), choices, r.label("label"));
+  }
+  if (task == "arc_easy" || task == "arc_challenge" || task == "openbookqa") {
+    const json& ch = r.at("choices");
+    if (!ch.is_object()) r.fail("field \"choices\" is not an object {\"text\", \"label\"}");
+    const Record c{ch, r.where};
+    std::vector<std::string> text = r.strs(c.at("text"), "choices.text");
+    std::vector<std::string> labels = r.strs(c.at("label"), "choices.label");
+    if (text.size() != labels.size()) r.fail("choices.text and choices.label differ in length");
+    if (task == "openbookqa") {  // bare question_stem; answerKey.lstrip()
+      std::string key = r.str("answerKey");
+      const size_t b = key.find_first_not_of(" \t\n\r\v\f");
+      key = b == std::string::npos ? std::string() : key.substr(b);
+      return shared_context_doc(r.str("question_stem"), text, label_index(r, labels, key));
+    }
+    return shared_context_doc("Question: " + r.str("question") + "\nAnswer:", text,
+                              label_index(r, labels, r.str("answerKey")));
+  }
+  if (task == "piqa")
+    return shared_context_doc("Question: " + r.str("goal") + "\nAnswer:", {r.str("sol1"), r.str("sol2")},
+                              r.label("label"));
+  if (task == "winogrande") {  // partial scoring: options in the contexts, one shared continuation
+    const std::string sentence = r.str("sentence");
+    const size_t i = sentence.find('_');
+    if (i == std::string::npos) r.fail("sentence has no \"_\" blank");
+    const std::string cont = " " + strip(sentence.substr(i + 1));
+    McDoc d;
+    for (const char* key : {"option1", "option2"}) {
+      d.choices.push_back(sentence.substr(0, i) + r.str(key));  // doc_to_choice: the partial contexts
+      d.requests.push_back({d.choices.back(), cont});
+    }
+    const json& a = r.at("answer");
+    d.gold = (a.is_string() ? a.get<std::string>() == "1" : a == 1) ? 0 : 1;
+    return d;
+  }
+  // Generic (tinystories-cloze and any other file): {"context", "choices", "gold"}.
+  return shared_context_doc(r.str("context"), r.strs(r.at("choices"), "choices"), r.label("gold"));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Tasks and files.
+
+std::string hellaswag_clean(const std::string& text) {
+  std::string t = replace_all(strip(text), " [title]", ". ");
+  // re.sub("\\[.*?\\]", "", t): '.' does not match a newline.
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '[') {
+      const size_t close = t.find(']', i + 1), nl = t.find('\n', i + 1);
+      if (close != std::string::npos && (nl == std::string::npos || nl > close)) {
+        i = close;
+        continue;
+      }
+    }
+    out.push_back(t[i]);
+  }
+  return replace_all(out, "  ", " ");
+}
+
+int64_t utf8_length(const std::string& s) {
+  int64_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string default_zeroshot_data_dir() {
+  const std::string shared = shared_dir_from_env();
+  return (shared.empty() ? std::string("../shared") : shared) + "/data/zeroshot";
+}
+
+std::string resolve_task_file(const std::string& name, const std::string& data_dir) {
+  if (name.empty()) throw InputError("--tasks: empty task name");
+  const std::string path = (data_dir.empty() ? default_zeroshot_data_dir() : data_dir) + "/" + name + ".jsonl";
+  if (!file_exists(path)) throw InputError(path + ": task file not found (task \"" + name + "\")");
+  return path;
+}
+
+bool is_builtin_task(const std::string& name) {
+  for (const char* t : {"boolq", "rte", "hellaswag", "arc_easy", "arc_challenge", "piqa", "openbookqa", "winogrande"})
+    if (name == t) return true;
+  return false;
+}
+
+std::vector<McDoc> load_task(const std::string& name, const std::string& path, int64_t limit) {
+  std::istringstream in(read_file(path));
+  std::vector<McDoc> docs;
+  std::string line;
+  for (int64_t lineno = 1; std::getline(in, line) && (limit <= 0 || int64_t(docs.size()) < limit); ++lineno) {
+    if (strip(line).empty()) continue;
+    const std::string where = path + ":" + std::to_string(lineno);
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw InputError(where + ": not valid JSON");
+    if (!j.is_object()) throw InputError(where + ": not a JSON object");
+    const Record rec{j, where};
+    McDoc d = build_doc(name, rec);
+    if (d.gold < 0 || d.gold >= static_cast<int>(d.requests.size()))
+      rec.fail("gold index " + std::to_string(d.gold) + " outside the " + std::to_string(d.requests.size()) +
+               " choices");
+    docs.push_back(std::move(d));
+  }
+  if (docs.empty()) throw InputError(path + ": no records");
+  return docs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring.
+
+namespace {
+
+// One tokenised request: lm-eval's (context_enc, continuation_enc) and its window start.
+struct Tokenised {
+  std::string context;  // after moving trailing whitespace to the continuation
+  std::vector<int> ctx, cont;
+  int64_t start = 0;  // first kept token of ctx + cont (left truncation)
+};
+
+// HFLM._encode_pair with BOS on the context (README "Tokenisation of a request").
+Tokenised encode_request(const Tokenizer& tok, const McRequest& r, int64_t max_length,
+                         std::map<std::string, std::vector<int>>& ctx_cache) {
+  Tokenised t;
+  t.context = r.context;
+  std::string cont = r.continuation;
+  if (t.context.empty()) {  // lm-eval: context_enc = [prefix_token_id]
+    t.ctx = {tok.bos_id()};
+    t.cont = tok.encode(cont, /*add_bos=*/false);
+  } else {
+    // Trailing whitespace of the context moves to the front of the continuation.
+    size_t keep = t.context.size();
+    while (keep > 0 && is_space(t.context[keep - 1])) --keep;
+    cont = t.context.substr(keep) + cont;
+    t.context.resize(keep);
+    auto it = ctx_cache.find(t.context);
+    if (it == ctx_cache.end()) it = ctx_cache.emplace(t.context, tok.encode(t.context, true)).first;
+    t.ctx = it->second;
+    // Jointly encoded, then split at len(context_enc).
+    const std::vector<int> whole = tok.encode(t.context + cont, true);
+    t.cont.assign(whole.begin() + std::min(whole.size(), t.ctx.size()), whole.end());
+  }
+  // Input = (ctx + cont)[-(max_length + 1):][:-1].
+  const int64_t n = static_cast<int64_t>(t.ctx.size() + t.cont.size());
+  t.start = std::max<int64_t>(0, n - (max_length + 1));
+  return t;
+}
+
+at::Tensor ids_tensor(const std::vector<int64_t>& ids, int64_t rows, int64_t cols) {
+  return at::tensor(ids, at::kLong).view({rows, cols});
+}
+
+// Sum of log-softmax at targets[r][t] for t < lens[r]; logits [rows, T, vocab] fp32.
+std::vector<double> sum_logprobs(const at::Tensor& logits, const std::vector<std::vector<int>>& targets) {
+  const int64_t rows = logits.size(0), T = logits.size(1);
+  std::vector<int64_t> flat(rows * T, 0);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(targets[r].begin(), targets[r].end(), flat.begin() + r * T);
+  at::Tensor lp = at::log_softmax(logits, -1).gather(2, ids_tensor(flat, rows, T).unsqueeze(-1)).squeeze(-1);
+  auto a = lp.accessor<float, 2>();
+  std::vector<double> sums(rows, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (size_t t = 0; t < targets[r].size(); ++t) sums[r] += a[r][t];
+  return sums;
+}
+
+}  // namespace
+
+DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& doc, int64_t max_length,
+                         int64_t batch) {
+  const int64_t max_pos = model.config().max_position_embeddings;
+  const int64_t L = max_length > 0 ? std::min(max_length, max_pos) : max_pos;
+  batch = std::max<int64_t>(1, batch);
+  const size_t n = doc.requests.size();
+  DocScores s;
+  s.loglik.assign(n, 0.0);
+  s.n_cont_tokens.assign(n, 0);
+
+  std::map<std::string, std::vector<int>> ctx_cache;
+  std::vector<Tokenised> req;
+  // Requests with the same context and the same window start share one cached prefix.
+  std::map<std::pair<std::string, int64_t>, std::vector<size_t>> groups;
+  std::vector<std::pair<std::string, int64_t>> group_order;
+  for (size_t i = 0; i < n; ++i) {
+    req.push_back(encode_request(tok, doc.requests[i], L, ctx_cache));
+    const Tokenised& t = req.back();
+    s.n_cont_tokens[i] = static_cast<int64_t>(t.cont.size());
+    if (t.start > 0) ++s.truncated;
+    if (t.cont.empty()) continue;  // nothing to score: ll = 0
+    if (t.start >= static_cast<int64_t>(t.ctx.size())) {
+      // The continuation alone overflows the window (lm-eval leaves this undefined): score the
+      // continuation tokens whose predecessor is inside the window, as the reference scorer.
+      ++s.clipped;
+      std::vector<int> seq = t.ctx;
+      seq.insert(seq.end(), t.cont.begin(), t.cont.end());
+      std::vector<int64_t> in(seq.begin() + t.start, seq.end() - 1);
+      std::vector<int> target(seq.begin() + t.start + 1, seq.end());
+      at::Tensor logits = model.forward(ids_tensor(in, 1, L));
+      s.loglik[i] = sum_logprobs(logits, {target})[0];
+      continue;
+    }
+    auto key = std::make_pair(t.context, t.start);
+    auto& members = groups[key];
+    if (members.empty()) group_order.push_back(key);
+    members.push_back(i);
+  }
+
+  for (const auto& key : group_order) {
+    const std::vector<size_t>& members = groups[key];
+    const Tokenised& first = req[members.front()];
+    // The prefix ctx[start:-1] runs once into the cache; each continuation row then feeds the
+    // last context token + cont[:-1], whose logits predict cont (the last ctx token is kept out of
+    // the prefix so that every scored logit comes from the batched rows).
+    const int64_t prefix_len = static_cast<int64_t>(first.ctx.size()) - first.start - 1;
+    std::vector<KVCache> prefix = model.new_caches();
+    if (prefix_len > 0) {
+      std::vector<int64_t> ids(first.ctx.begin() + first.start, first.ctx.end() - 1);
+      model.forward(ids_tensor(ids, 1, prefix_len), &prefix);
+    }
+    for (size_t b0 = 0; b0 < members.size(); b0 += batch) {
+      const size_t rows = std::min<size_t>(batch, members.size() - b0);
+      size_t width = 0;
+      for (size_t r = 0; r < rows; ++r) width = std::max(width, req[members[b0 + r]].cont.size());
+      // Right padding (token 0) sits after every scored position of a causal model.
+      std::vector<int64_t> ids(rows * width, 0);
+      std::vector<std::vector<int>> targets(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        const Tokenised& t = req[members[b0 + r]];
+        ids[r * width] = t.ctx.back();
+        std::copy(t.cont.begin(), t.cont.end() - 1, ids.begin() + r * width + 1);
+        targets[r] = t.cont;
+      }
+      // Each row attends over a broadcast view of the prefix cache; the layer's cat() copies it.
+      std::vector<KVCache> caches = model.new_caches();
+      if (prefix_len > 0) {
+        for (size_t l = 0; l < caches.size(); ++l) {
+          caches[l].k = prefix[l].k.expand({int64_t(rows), -1, -1, -1});
+          caches[l].v = prefix[l].v.expand({int64_t(rows), -1, -1, -1});
+          caches[l].len = prefix[l].len;
+        }
+      }
+      at::Tensor logits = model.forward(ids_tensor(ids, rows, width), &caches);
+      const std::vector<double> sums = sum_logprobs(logits, targets);
+      for (size_t r = 0; r < rows; ++r) s.loglik[members[b0 + r]] = sums[r];
+    }
+  }
+  return s;
+}
+
+double binomial_stderr(double p, int64_t n) {
+  return n > 1 ? std::sqrt(p * (1.0 - p) / double(n - 1)) : 0.0;
+}
+
+namespace {
+
+// numpy argmax: the first maximum.
+int argmax(const std::vector<double>& v) {
+  int best = 0;
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] > v[best]) best = static_cast<int>(i);
+  return best;
+}
+
+TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& name,
+                    const std::vector<McDoc>& docs, const ZeroShotOptions& opt,
+                    const std::function<void()>& on_doc) {
+  Stopwatch clock;
+  TaskResult res;
+  res.name = name;
+  res.n = static_cast<int64_t>(docs.size());
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const McDoc& doc = docs[d];
+    DocScores sc = score_document(model, tok, doc, opt.max_length, opt.batch);
+    // acc_norm divides by len(choice) in code points, acc_bytes by its UTF-8 bytes.
+    std::vector<double> chars, by_chars, by_bytes;
+    for (size_t i = 0; i < doc.choices.size(); ++i) {
+      chars.push_back(double(utf8_length(doc.choices[i])));
+      by_chars.push_back(sc.loglik[i] / chars.back());
+      by_bytes.push_back(sc.loglik[i] / double(doc.choices[i].size()));
+    }
+    const int pred = argmax(sc.loglik), pred_norm = argmax(by_chars);
+    res.correct += pred == doc.gold;
+    res.correct_norm += pred_norm == doc.gold;
+    res.correct_bytes += argmax(by_bytes) == doc.gold;
+    res.requests_truncated += sc.truncated;
+    res.requests_continuation_clipped += sc.clipped;
+    if (int64_t(d) < opt.log_items)
+      res.first_items.push_back({int64_t(d), doc.gold, sc.loglik, sc.n_cont_tokens, chars, pred, pred_norm});
+    if (on_doc) on_doc();
+  }
+  const double n = double(std::max<int64_t>(1, res.n));
+  res.acc = res.correct / n;
+  res.acc_norm = res.correct_norm / n;
+  res.acc_bytes = res.correct_bytes / n;
+  res.acc_stderr = binomial_stderr(res.acc, res.n);
+  res.acc_norm_stderr = binomial_stderr(res.acc_norm, res.n);
+  res.acc_bytes_stderr = binomial_stderr(res.acc_bytes, res.n);
+  res.seconds = clock.seconds();
+  return res;
+}
+
+}  // namespace
+
+TaskResult evaluate_task(LlamaModel& model, const Tokenizer& tok, const std::string& name,
+                         const std::vector<McDoc>& docs, const ZeroShotOptions& opt) {
+  ProgressBar bar("eval-zeroshot " + name, static_cast<int64_t>(docs.size()), opt.quiet);
+  int64_t done = 0;
+  TaskResult r = run_task(model, tok, name, docs, opt, [&] { bar.update(++done); });
+  bar.finish();
+  return r;
+}
+
+ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const std::vector<std::string>& tasks,
+                                 const ZeroShotOptions& opt) {
+  if (tasks.empty()) throw InputError("--tasks: no task given");
+  // Every file is found and parsed before the first forward.
+  std::vector<std::string> files;
+  std::vector<std::vector<McDoc>> docs;
+  int64_t total = 0;
+  for (const std::string& t : tasks) files.push_back(resolve_task_file(t, opt.data_dir));
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    docs.push_back(load_task(tasks[i], files[i], opt.limit));
+    total += static_cast<int64_t>(docs.back().size());
+  }
+
+  Stopwatch clock;
+  ZeroShotResult res;
+  const int64_t max_pos = model.config().max_position_embeddings;
+  res.max_length = opt.max_length > 0 ? std::min(opt.max_length, max_pos) : max_pos;
+  res.limit = opt.limit;
+  ProgressBar bar("eval-zeroshot", total, opt.quiet);
+  int64_t done = 0;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    TaskResult r = run_task(model, tok, tasks[i], docs[i], opt, [&] { bar.update(++done, tasks[i]); });
+    const size_t slash = files[i].find_last_of('/');
+    r.file = slash == std::string::npos ? files[i] : files[i].substr(slash + 1);
+    res.mean_acc += r.acc / double(tasks.size());
+    res.mean_acc_norm += r.acc_norm / double(tasks.size());
+    res.items += r.n;
+    res.tasks.push_back(std::move(r));
+  }
+  bar.finish();
+  res.seconds = clock.seconds();
+  return res;
+}
+
+nlohmann::ordered_json zeroshot_json(const ZeroShotResult& r, const std::string& model_name,
+                                     const std::string& dtype) {
+  using ojson = nlohmann::ordered_json;  // keeps reference-stories260K.json's key order
+  ojson tasks = ojson::object();
+  for (const TaskResult& t : r.tasks) {
+    ojson items = ojson::array();
+    for (const ItemLog& it : t.first_items)
+      items.push_back({{"index", it.index},
+                       {"gold", it.gold},
+                       {"loglik", it.loglik},
+                       {"n_cont_tokens", it.n_cont_tokens},
+                       {"choice_chars", it.choice_chars},
+                       {"pred", it.pred},
+                       {"pred_norm", it.pred_norm}});
+    tasks[t.name] = {{"n", t.n},
+                     {"acc", t.acc},
+                     {"acc_stderr", t.acc_stderr},
+                     {"acc_norm", t.acc_norm},
+                     {"acc_norm_stderr", t.acc_norm_stderr},
+                     {"acc_bytes", t.acc_bytes},
+                     {"acc_bytes_stderr", t.acc_bytes_stderr},
+                     {"first_items", items},
+                     {"requests_truncated", t.requests_truncated},
+                     {"requests_continuation_clipped", t.requests_continuation_clipped},
+                     {"file", t.file}};
+  }
+  ojson out = {
+      {"model", model_name},
+      {"settings",
+       {{"bos_on_context", true},
+        {"max_length", r.max_length},
+        {"limit", r.limit > 0 ? ojson(r.limit) : ojson(nullptr)},
+        {"dtype", dtype},
+        {"target_delimiter", " "},
+        {"truncation", "keep the last max_length+1 tokens of context+continuation, drop the final token"}}},
+      {"tasks", tasks},
+      {"mean_acc", r.mean_acc},
+      {"mean_acc_norm", r.mean_acc_norm},
+      {"items", r.items},
+      {"seconds", r.seconds},
+  };
+  return out;
+}
+
+std::string zeroshot_table(const ZeroShotResult& r) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-20s %6s  %-16s  %-16s\n", "task", "n", "acc", "acc_norm");
+  out += line;
+  for (const TaskResult& t : r.tasks) {
+    std::snprintf(line, sizeof line, "%-20s %6lld  %.4f ± %.4f   %.4f ± %.4f\n", t.name.c_str(),
+                  static_cast<long long>(t.n), t.acc, t.acc_stderr, t.acc_norm, t.acc_norm_stderr);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "%-20s %6lld  %.4f            %.4f\n", "mean", static_cast<long long>(r.items),
+                r.mean_acc, r.mean_acc_norm);
+  return out + line;
+}
+
+}  // namespace prunekit
