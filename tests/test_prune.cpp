@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include "fixtures.h"
 #include "prunekit/checkpoint.h"
@@ -138,3 +142,166 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Oracle, OracleTest, ::testing::ValuesIn(kRuns), run_name);
+
+// ---------------------------------------------------------------------------------------------
+// Selector unit tests: the conventions of CONVENTIONS.md sections 2 and 3 on hand-made scores.
+
+TEST(MaskSelector, PerMatrixPrunesTiesAndOneExtra) {
+  // 10 scores, s = 0.5: threshold = sorted[5] = 5; "<=" prunes 0..5 (6 weights), as upstream.
+  at::Tensor score = at::arange(10, at::kFloat).view({2, 5});
+  prunekit::SparsitySpec spec;
+  spec.sparsity = 0.5;
+  spec.group = prunekit::Group::PerMatrix;
+  EXPECT_EQ(prunekit::select_prune_mask(score, spec).sum().item<int64_t>(), 6);
+  spec.sparsity = 0.0;
+  EXPECT_EQ(prunekit::select_prune_mask(score, spec).sum().item<int64_t>(), 0);
+}
+
+TEST(MaskSelector, PerRowFloorsInDoubleAndBreaksTiesByLowerIndex) {
+  // int(172 * 0.35) = 60 per row; equal scores: the lower column indices go first (stable sort).
+  at::Tensor score = at::ones({3, 172});
+  prunekit::SparsitySpec spec;
+  spec.sparsity = 0.35;
+  spec.group = prunekit::Group::PerRow;
+  at::Tensor m = prunekit::select_prune_mask(score, spec);
+  EXPECT_EQ(m.sum(1).eq(60).all().item<bool>(), true);
+  EXPECT_TRUE(m.narrow(1, 0, 60).all().item<bool>());
+  EXPECT_FALSE(m.narrow(1, 60, 112).any().item<bool>());
+  spec.sparsity = 0.7;  // int(64 * 0.7) = 44
+  EXPECT_EQ(prunekit::select_prune_mask(at::rand({2, 64}), spec).sum(1)[0].item<int64_t>(), 44);
+}
+
+TEST(MaskSelector, NMGroupsAlongInputsWithShortLastGroup) {
+  // 4:8 on 172 inputs: 21 full groups lose 4 each, the last group of 4 is pruned entirely -> 88.
+  prunekit::SparsitySpec spec;
+  spec.n = 4;
+  spec.m = 8;
+  at::Tensor m = prunekit::select_prune_mask(at::rand({5, 172}), spec);
+  EXPECT_TRUE(m.sum(1).eq(88).all().item<bool>());
+  EXPECT_TRUE(m.narrow(1, 168, 4).all().item<bool>());
+  EXPECT_TRUE(m.narrow(1, 0, 168).view({5, 21, 8}).sum(-1).eq(4).all().item<bool>());
+  // 2:4 picks the 2 smallest of each group.
+  at::Tensor s = at::tensor({4.f, 1.f, 3.f, 2.f, 0.f, 9.f, 8.f, 7.f}).view({1, 8});
+  spec.n = 2;
+  spec.m = 4;
+  at::Tensor expect = at::tensor({0, 1, 0, 1, 1, 0, 0, 1}).to(at::kBool).view({1, 8});
+  EXPECT_TRUE(prunekit::select_prune_mask(s, spec).equal(expect));
+}
+
+TEST(Owl, LayerSparsitiesAndUniformFallback) {
+  bool uniform = true;
+  // D = (1, 3): r = (0, 0.16); mean 0.08; density = r - 0.08 + 0.5 -> sparsity 0.58, 0.42.
+  auto s = prunekit::owl_layer_sparsities({1.0, 3.0}, 0.5, 0.08, &uniform);
+  EXPECT_FALSE(uniform);
+  EXPECT_NEAR(s[0], 0.58, 1e-12);
+  EXPECT_NEAR(s[1], 0.42, 1e-12);
+  s = prunekit::owl_layer_sparsities({2.0, 2.0, 2.0}, 0.7, 0.08, &uniform);
+  EXPECT_TRUE(uniform);
+  EXPECT_DOUBLE_EQ(s[1], 0.7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `prune` and `inspect` executables end to end.
+
+namespace {
+std::string file_bytes(const std::string& p) { return prunekit::read_file(p); }
+}  // namespace
+
+TEST(PruneCli, BadInputIsOneLineExit2AndWritesNothing) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("badprune");
+  { std::ofstream(dir + "/empty.jsonl"); }
+  { std::ofstream(dir + "/short.txt") << "too short\n"; }
+  ::mkdir((dir + "/full").c_str(), 0755);
+  { std::ofstream(dir + "/full/keep.txt") << "x"; }
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"--method lottery --sparsity 0.5", "--method"},
+      {"--method wanda --sparsity 1.0", "--sparsity"},
+      {"--method wanda --sparsity -0.1", "--sparsity"},
+      {"--method wanda --pattern 4:4", "--pattern"},
+      {"--method wanda --pattern 0:4", "--pattern"},
+      {"--method wanda --pattern 2-4", "--pattern"},
+      {"--method wanda --sparsity 0.5 --nsamples 0", "--nsamples"},
+      {"--method wanda --sparsity 0.5 --calib " + dir + "/empty.jsonl", "empty.jsonl"},
+      {"--method wanda --sparsity 0.5 --calib " + dir + "/short.txt --seqlen 64", "longer than seqlen"},
+      {"--method wanda --sparsity 0.5 --calib " + dir + "/missing.jsonl", "missing.jsonl"},
+      {"--method wanda --pattern 2:4 --owl", "--owl"},
+      {"--method wanda --sparsity 0.5 --modules qkv", "--modules"},
+      {"--method wanda --sparsity 0.5 --layers 9", "--layers"},
+      {"--method wanda --sparsity 0.5 --seqlen 4096", "--seqlen"},
+  };
+  for (const Case& c : cases) {
+    const std::string out = dir + "/out";
+    std::string args = c.args;
+    if (args.find("--calib") == std::string::npos) args += " --calib " + calib;
+    auto r = run_cmd(bin("prune") + " --model " + model + " " + args + " --quiet --out " + out);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(prunekit_test::path_exists(out)) << c.args;
+  }
+  // An existing non-empty --out is refused unless --overwrite, and left as it was.
+  auto r = run_cmd(bin("prune") + " --model " + model + " --method magnitude --sparsity 0.5 --quiet --out " + dir + "/full");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--overwrite"), std::string::npos) << r.output;
+  EXPECT_TRUE(prunekit_test::path_exists(dir + "/full/keep.txt"));
+  // No temporary directory is left behind by the refused runs.
+  auto ls = run_cmd("ls -A " + dir);
+  EXPECT_EQ(ls.output.find(".tmp"), std::string::npos) << ls.output;
+  // --out equal to --model is refused: the input is never modified.
+  r = run_cmd(bin("prune") + " --model " + model + " --method magnitude --sparsity 0.5 --quiet --overwrite --out " + model);
+  EXPECT_EQ(r.code, 2) << r.output;
+}
+
+TEST(PruneCli, ShardedInputKeepsLayoutAndInspectReportsCompliance) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K-sharded");
+  const std::string before = file_bytes(model + "/model-00001-of-00002.safetensors");
+  const std::string out = prunekit_test::temp_dir("sharded") + "/out";
+  auto r = run_cmd(bin("prune") + " --model " + model + " --method magnitude --pattern 2:4 --quiet --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(before, file_bytes(model + "/model-00001-of-00002.safetensors"));  // input untouched
+  EXPECT_TRUE(prunekit_test::path_exists(out + "/model.safetensors.index.json"));
+  EXPECT_TRUE(prunekit_test::path_exists(out + "/model-00002-of-00002.safetensors"));
+  EXPECT_TRUE(prunekit_test::path_exists(out + "/tokenizer.model"));
+  prunekit::Checkpoint in(model), pruned(out);
+  EXPECT_EQ(in.names(), pruned.names());  // same names and order; the tied lm_head stays absent
+  for (const auto& n : in.names()) EXPECT_EQ(in.shard_of(n), pruned.shard_of(n)) << n;
+
+  r = run_cmd(bin("inspect") + " --model " + out + " --json " + out + "/inspect.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  json j = json::parse(prunekit::read_file(out + "/inspect.json"));
+  EXPECT_NEAR(j["total_sparsity"].get<double>(), 0.5, 1e-12);
+  for (const auto& [name, m] : j["modules"].items()) {
+    EXPECT_EQ(m["nm_2_4_compliance"].get<double>(), 1.0) << name;
+    EXPECT_EQ(m["sparsity"].get<double>(), 0.5) << name;
+  }
+  // The dense model is not 2:4.
+  r = run_cmd(bin("inspect") + " --model " + model + " --json " + out + "/dense.json");
+  json d = json::parse(prunekit::read_file(out + "/dense.json"));
+  EXPECT_EQ(d["total_sparsity"].get<double>(), 0.0);
+  EXPECT_LT(d["modules"]["model.layers.0.mlp.up_proj.weight"]["nm_2_4_compliance"].get<double>(), 0.01);
+}
+
+TEST(PruneCli, ModulesAndLayersSelectWhatIsPruned) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string out = prunekit_test::temp_dir("select") + "/out";
+  auto r = run_cmd(bin("prune") + " --model " + model + " --method wanda --sparsity 0.5 --modules attn --layers 1,3 " +
+                   "--nsamples 4 --calib " + calib + " --quiet --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  prunekit::Checkpoint ck(out);
+  for (int l = 0; l < 5; ++l)
+    for (int i = 0; i < prunekit::kNumLinears; ++i) {
+      at::Tensor w = ck.load(prunekit::linear_prefix(l, i) + ".weight", at::kFloat);
+      const double s = (w == 0).to(at::kDouble).mean().item<double>();
+      const bool selected = (l == 1 || l == 3) && i <= prunekit::kO;
+      EXPECT_EQ(s, selected ? 0.5 : 0.0) << prunekit::linear_prefix(l, i);
+    }
+  json rep = json::parse(prunekit::read_file(out + "/prune_report.json"));
+  EXPECT_EQ(rep["calibration"]["windows"].size(), 4u);
+  // 2 layers x (q 64x64 + k 32x64 + v 32x64 + o 64x64) x 0.5 of the 226,560 prunable weights.
+  EXPECT_NEAR(rep["total_sparsity"].get<double>(), 12288.0 / 226560.0, 1e-12);
+}

@@ -39,7 +39,7 @@ struct GemmBenchOptions {
   std::vector<std::string> paths;  // empty: all four
   int iters = 20;                  // timed runs per cell (at most)
   int warmup = 2;                  // untimed runs per cell (at most; see max_seconds)
-  double max_seconds = 2.0;        // per cell: stop timing once this much time was spent
+  double max_seconds = 2.0;        // per cell and path: stop timing it once this much was spent
   // Weight copies are rotated so each timed run reads weights that are not in cache (decode
   // streams every layer's weights from DRAM). < 0: auto (2 x L3, at least 256 MiB); 0: hot (one
   // copy, may be cache resident).
@@ -73,7 +73,8 @@ struct MachineInfo {
 };
 MachineInfo machine_info(sparse24::Isa isa);
 
-// Runs every (shape, tokens, path) cell; on_result is called as each cell finishes (speedup is
+// Runs every (shape, tokens, path) cell, the paths of a (shape, tokens) cell interleaved round
+// robin; on_result is called as each cell finishes (speedup is
 // filled in the returned vector only, once a (shape, tokens) row is complete).
 std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
                                        const std::function<void(const GemmResult&)>& on_result = {});

@@ -63,6 +63,9 @@ struct ZeroShotOptions {
   int64_t batch = 16;      // continuation rows per forward
   int64_t max_length = 0;  // 0: max_position_embeddings
   int64_t log_items = 5;   // per-choice details kept for the first N documents
+  // Documents scored concurrently (0: auto, all threads for models with hidden_size < 1024 and
+  // no Linear overrides, else 1 with intra-op threading).
+  int64_t doc_workers = 0;
   bool quiet = false;
 };
 

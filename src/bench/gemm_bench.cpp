@@ -292,58 +292,77 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       b.yb = at::empty({T, shape.out}, at::kBFloat16);
       bufs[T] = b;
     }
-    // Sanity: every path computes the same product (bf16 paths within bf16 rounding).
-    at::Tensor reference;
-    for (const auto& path : paths) {
-      Runner runner = make_runner(path, w, ws);
-      int next_copy = 0;
-      {
-        Buffers& b = bufs[tokens.front()];
-        run_once(runner, 0, b, isa);
-        at::Tensor out = path == kPathTorchBf16 ? b.yb.to(at::kFloat) : b.y.clone();
-        if (!reference.defined()) {
-          reference = out;
-        } else {
-          const double err = (out - reference).abs().max().item<double>();
-          const double scale = reference.abs().max().item<double>() + 1e-12;
-          if (err > 0.05 * scale)
-            std::fprintf(stderr, "bench-sparse: warning: %s on %s differs from %s by %.3g (max |y| %.3g)\n",
-                         path.c_str(), shape.name.c_str(), paths.front().c_str(), err, scale);
+    // All paths' weight copies live at once: the timed runs of a cell interleave the paths
+    // (round robin), so background load on a shared machine hits every path alike.
+    std::vector<Runner> runners;
+    std::vector<int> next_copy(paths.size(), 0);
+    at::Tensor reference;  // sanity: every path computes the same product (bf16 within rounding)
+    for (size_t p = 0; p < paths.size(); ++p) {
+      runners.push_back(make_runner(paths[p], w, ws));
+      Buffers& b = bufs[tokens.front()];
+      run_once(runners[p], 0, b, isa);
+      at::Tensor out = paths[p] == kPathTorchBf16 ? b.yb.to(at::kFloat) : b.y.clone();
+      if (!reference.defined()) {
+        reference = out;
+      } else {
+        const double err = (out - reference).abs().max().item<double>();
+        const double scale = reference.abs().max().item<double>() + 1e-12;
+        if (err > 0.05 * scale)
+          std::fprintf(stderr, "bench-sparse: warning: %s on %s differs from %s by %.3g (max |y| %.3g)\n",
+                       paths[p].c_str(), shape.name.c_str(), paths.front().c_str(), err, scale);
+      }
+    }
+    auto run_path = [&](size_t p, Buffers& b) {
+      Stopwatch sw;
+      run_once(runners[p], next_copy[p], b, isa);
+      next_copy[p] = (next_copy[p] + 1) % runners[p].copies();
+      return sw.seconds();
+    };
+    for (int64_t T : tokens) {
+      Buffers& b = bufs[T];
+      std::vector<std::vector<double>> times(paths.size());
+      std::vector<double> spent(paths.size(), 0.0);
+      std::vector<bool> active(paths.size(), true);
+      // Warm-up; a single run longer than the cell budget is kept as the (only) measurement.
+      for (size_t p = 0; p < paths.size(); ++p) {
+        double warm = 0;
+        for (int i = 0; i < std::max(1, opt.warmup); ++i) {
+          const double t = run_path(p, b);
+          warm += t;
+          if (i == 0 && t >= opt.max_seconds) {
+            times[p].push_back(t);
+            active[p] = false;
+            break;
+          }
+          if (warm >= opt.max_seconds / 2) break;
         }
       }
-      for (int64_t T : tokens) {
-        Buffers& b = bufs[T];
+      // Timed rounds: each active path once per round (starting path rotates), until it has
+      // `iters` runs or has spent max_seconds.
+      for (int round = 0;; ++round) {
+        bool any = false;
+        for (size_t k = 0; k < paths.size(); ++k) {
+          const size_t p = (k + static_cast<size_t>(round)) % paths.size();
+          if (!active[p]) continue;
+          any = true;
+          const double t = run_path(p, b);
+          times[p].push_back(t);
+          spent[p] += t;
+          if (static_cast<int>(times[p].size()) >= opt.iters || spent[p] >= opt.max_seconds) active[p] = false;
+        }
+        if (!any) break;
+      }
+      for (size_t p = 0; p < paths.size(); ++p) {
         GemmResult res;
         res.shape = shape.name;
         res.in = shape.in;
         res.out = shape.out;
         res.tokens = T;
-        res.path = path;
-        res.weight_bytes = runner.bytes;
-        res.copies = runner.copies();
-        std::vector<double> times;
-        // Warm-up; a single run longer than the cell budget is kept as the (only) measurement.
-        Stopwatch warm;
-        for (int i = 0; i < std::max(1, opt.warmup); ++i) {
-          Stopwatch sw;
-          run_once(runner, next_copy, b, isa);
-          const double t = sw.seconds();
-          next_copy = (next_copy + 1) % runner.copies();
-          if (i == 0 && t >= opt.max_seconds) {
-            times.push_back(t);
-            break;
-          }
-          if (warm.seconds() >= opt.max_seconds / 2) break;
-        }
-        Stopwatch cell;
-        while (times.empty() || (static_cast<int>(times.size()) < opt.iters && cell.seconds() < opt.max_seconds)) {
-          Stopwatch sw;
-          run_once(runner, next_copy, b, isa);
-          times.push_back(sw.seconds());
-          next_copy = (next_copy + 1) % runner.copies();
-        }
-        const Stats s = stats_of(times);
-        res.runs = static_cast<int>(times.size());
+        res.path = paths[p];
+        res.weight_bytes = runners[p].bytes;
+        res.copies = runners[p].copies();
+        const Stats s = stats_of(times[p]);
+        res.runs = static_cast<int>(times[p].size());
         res.capped = res.runs < std::min(10, opt.iters);
         res.median_ms = s.median * 1e3;
         res.min_ms = s.min * 1e3;
@@ -351,7 +370,7 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
         res.q1_ms = s.q1 * 1e3;
         res.q3_ms = s.q3 * 1e3;
         res.gflops = 2.0 * static_cast<double>(T) * shape.in * shape.out / s.median / 1e9;
-        res.weight_gbps = static_cast<double>(runner.bytes) / s.median / 1e9;
+        res.weight_gbps = static_cast<double>(runners[p].bytes) / s.median / 1e9;
         if (on_result) on_result(res);
         results.push_back(res);
       }

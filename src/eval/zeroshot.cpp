@@ -4,14 +4,18 @@
 #include "prunekit/zeroshot.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "prunekit/common.h"
@@ -290,17 +294,41 @@ at::Tensor ids_tensor(const std::vector<int64_t>& ids, int64_t rows, int64_t col
   return at::tensor(ids, at::kLong).view({rows, cols});
 }
 
-// Sum of log-softmax at targets[r][t] for t < lens[r]; logits [rows, T, vocab] fp32.
-std::vector<double> sum_logprobs(const at::Tensor& logits, const std::vector<std::vector<int>>& targets) {
-  const int64_t rows = logits.size(0), T = logits.size(1);
-  std::vector<int64_t> flat(rows * T, 0);
-  for (int64_t r = 0; r < rows; ++r)
-    std::copy(targets[r].begin(), targets[r].end(), flat.begin() + r * T);
-  at::Tensor lp = at::log_softmax(logits, -1).gather(2, ids_tensor(flat, rows, T).unsqueeze(-1)).squeeze(-1);
+// A row of a batched forward: its input ids and the targets scored at its positions
+// offset, offset + 1, ... (position p predicts ids[p + 1]).
+struct Row {
+  std::vector<int64_t> ids;
+  std::vector<int> targets;
+  int64_t offset = 0;
+};
+
+// Runs rows (right-padded with token 0, which sits after every scored position of a causal
+// model) from `caches` (broadcast to the rows; undefined: no cache) and returns each row's sum
+// of log-softmax at its targets (fp32 log-softmax as lm-eval, summed in double).
+std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows, const std::vector<KVCache>* prefix) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  size_t width = 0;
+  for (const Row& r : rows) width = std::max(width, r.ids.size());
+  std::vector<int64_t> ids(n * width, 0), targets(n * width, 0);
+  for (int64_t r = 0; r < n; ++r) {
+    std::copy(rows[r].ids.begin(), rows[r].ids.end(), ids.begin() + r * width);
+    std::copy(rows[r].targets.begin(), rows[r].targets.end(), targets.begin() + r * width + rows[r].offset);
+  }
+  std::vector<KVCache> caches = model.new_caches();
+  if (prefix && (*prefix)[0].len > 0) {
+    // Each row attends over a broadcast view of the prefix cache; the layer's cat() copies it.
+    for (size_t l = 0; l < caches.size(); ++l) {
+      caches[l].k = (*prefix)[l].k.expand({n, -1, -1, -1});
+      caches[l].v = (*prefix)[l].v.expand({n, -1, -1, -1});
+      caches[l].len = (*prefix)[l].len;
+    }
+  }
+  at::Tensor logits = model.forward(ids_tensor(ids, n, int64_t(width)), &caches);
+  at::Tensor lp = at::log_softmax(logits, -1).gather(2, ids_tensor(targets, n, int64_t(width)).unsqueeze(-1)).squeeze(-1);
   auto a = lp.accessor<float, 2>();
-  std::vector<double> sums(rows, 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (size_t t = 0; t < targets[r].size(); ++t) sums[r] += a[r][t];
+  std::vector<double> sums(n, 0.0);
+  for (int64_t r = 0; r < n; ++r)
+    for (size_t t = 0; t < rows[r].targets.size(); ++t) sums[r] += a[r][rows[r].offset + int64_t(t)];
   return sums;
 }
 
@@ -316,11 +344,12 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
   s.loglik.assign(n, 0.0);
   s.n_cont_tokens.assign(n, 0);
 
+  // Requests with the same context and the same window start share one cached prefix.
   std::map<std::string, std::vector<int>> ctx_cache;
   std::vector<Tokenised> req;
-  // Requests with the same context and the same window start share one cached prefix.
   std::map<std::pair<std::string, int64_t>, std::vector<size_t>> groups;
   std::vector<std::pair<std::string, int64_t>> group_order;
+  std::vector<size_t> windows;  // requests scored from their own full window, no sharing
   for (size_t i = 0; i < n; ++i) {
     req.push_back(encode_request(tok, doc.requests[i], L, ctx_cache));
     const Tokenised& t = req.back();
@@ -331,12 +360,7 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
       // The continuation alone overflows the window (lm-eval leaves this undefined): score the
       // continuation tokens whose predecessor is inside the window, as the reference scorer.
       ++s.clipped;
-      std::vector<int> seq = t.ctx;
-      seq.insert(seq.end(), t.cont.begin(), t.cont.end());
-      std::vector<int64_t> in(seq.begin() + t.start, seq.end() - 1);
-      std::vector<int> target(seq.begin() + t.start + 1, seq.end());
-      at::Tensor logits = model.forward(ids_tensor(in, 1, L));
-      s.loglik[i] = sum_logprobs(logits, {target})[0];
+      windows.push_back(i);
       continue;
     }
     auto key = std::make_pair(t.context, t.start);
@@ -348,41 +372,52 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
   for (const auto& key : group_order) {
     const std::vector<size_t>& members = groups[key];
     const Tokenised& first = req[members.front()];
+    if (first.start > 0 && members.size() == 1) {
+      // A truncated window that no other request shares (its continuation length sets its
+      // start): it is a row of exactly L tokens, batched with the doc's other such rows.
+      windows.push_back(members.front());
+      continue;
+    }
     // The prefix ctx[start:-1] runs once into the cache; each continuation row then feeds the
-    // last context token + cont[:-1], whose logits predict cont (the last ctx token is kept out of
-    // the prefix so that every scored logit comes from the batched rows).
-    const int64_t prefix_len = static_cast<int64_t>(first.ctx.size()) - first.start - 1;
+    // last context token + cont[:-1], whose logits predict cont.
     std::vector<KVCache> prefix = model.new_caches();
+    const int64_t prefix_len = static_cast<int64_t>(first.ctx.size()) - first.start - 1;
     if (prefix_len > 0) {
       std::vector<int64_t> ids(first.ctx.begin() + first.start, first.ctx.end() - 1);
       model.forward(ids_tensor(ids, 1, prefix_len), &prefix);
     }
     for (size_t b0 = 0; b0 < members.size(); b0 += batch) {
-      const size_t rows = std::min<size_t>(batch, members.size() - b0);
-      size_t width = 0;
-      for (size_t r = 0; r < rows; ++r) width = std::max(width, req[members[b0 + r]].cont.size());
-      // Right padding (token 0) sits after every scored position of a causal model.
-      std::vector<int64_t> ids(rows * width, 0);
-      std::vector<std::vector<int>> targets(rows);
-      for (size_t r = 0; r < rows; ++r) {
-        const Tokenised& t = req[members[b0 + r]];
-        ids[r * width] = t.ctx.back();
-        std::copy(t.cont.begin(), t.cont.end() - 1, ids.begin() + r * width + 1);
-        targets[r] = t.cont;
+      std::vector<Row> rows;
+      for (size_t m = b0; m < std::min(members.size(), b0 + batch); ++m) {
+        const Tokenised& t = req[members[m]];
+        Row r;
+        r.ids.push_back(t.ctx.back());
+        r.ids.insert(r.ids.end(), t.cont.begin(), t.cont.end() - 1);
+        r.targets = t.cont;
+        rows.push_back(std::move(r));
       }
-      // Each row attends over a broadcast view of the prefix cache; the layer's cat() copies it.
-      std::vector<KVCache> caches = model.new_caches();
-      if (prefix_len > 0) {
-        for (size_t l = 0; l < caches.size(); ++l) {
-          caches[l].k = prefix[l].k.expand({int64_t(rows), -1, -1, -1});
-          caches[l].v = prefix[l].v.expand({int64_t(rows), -1, -1, -1});
-          caches[l].len = prefix[l].len;
-        }
-      }
-      at::Tensor logits = model.forward(ids_tensor(ids, rows, width), &caches);
-      const std::vector<double> sums = sum_logprobs(logits, targets);
-      for (size_t r = 0; r < rows; ++r) s.loglik[members[b0 + r]] = sums[r];
+      const std::vector<double> sums = score_rows(model, rows, &prefix);
+      for (size_t r = 0; r < rows.size(); ++r) s.loglik[members[b0 + r]] = sums[r];
     }
+  }
+
+  // Full windows: input (ctx + cont)[start:-1] (L tokens), targets the continuation tokens that
+  // have a predecessor inside it, at the last positions.
+  for (size_t b0 = 0; b0 < windows.size(); b0 += batch) {
+    std::vector<Row> rows;
+    for (size_t w = b0; w < std::min(windows.size(), b0 + batch); ++w) {
+      const Tokenised& t = req[windows[w]];
+      std::vector<int> seq = t.ctx;
+      seq.insert(seq.end(), t.cont.begin(), t.cont.end());
+      const int64_t first_target = std::max<int64_t>(static_cast<int64_t>(t.ctx.size()), t.start + 1);
+      Row r;
+      r.ids.assign(seq.begin() + t.start, seq.end() - 1);
+      r.targets.assign(seq.begin() + first_target, seq.end());
+      r.offset = first_target - 1 - t.start;
+      rows.push_back(std::move(r));
+    }
+    const std::vector<double> sums = score_rows(model, rows, nullptr);
+    for (size_t r = 0; r < rows.size(); ++r) s.loglik[windows[b0 + r]] = sums[r];
   }
   return s;
 }
@@ -401,6 +436,38 @@ int argmax(const std::vector<double>& v) {
   return best;
 }
 
+// Documents scored concurrently: for small models one thread per document beats intra-op
+// threading, whose many tiny ops cost more in synchronisation than they gain (stories260K on
+// 2 cores: 2 intra-op threads used 2.3x the CPU time of 1). Large models use intra-op threads,
+// and Linear overrides are never called concurrently.
+int64_t doc_workers(const LlamaModel& model, const ZeroShotOptions& opt) {
+  if (opt.doc_workers > 0) return opt.doc_workers;
+  const bool small = model.config().hidden_size < 1024 && model.overrides.empty();
+  return small ? num_threads() : 1;
+}
+
+// OpenBLAS single-threaded while documents run in parallel: its own pthread pool, woken from
+// each worker, otherwise spins (sched_yield) against them. Looked up at run time as in
+// set_threads(): the BLAS behind LibTorch may not be OpenBLAS.
+class BlasSingleThread {
+ public:
+  BlasSingleThread() {
+    set_ = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    auto get = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (set_ && get) {
+      saved_ = get();
+      set_(1);
+    }
+  }
+  ~BlasSingleThread() {
+    if (set_ && saved_ > 0) set_(saved_);
+  }
+
+ private:
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
+
 TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& name,
                     const std::vector<McDoc>& docs, const ZeroShotOptions& opt,
                     const std::function<void()>& on_doc) {
@@ -408,9 +475,30 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
   TaskResult res;
   res.name = name;
   res.n = static_cast<int64_t>(docs.size());
+  std::vector<DocScores> scores(docs.size());
+  const int64_t workers = std::min<int64_t>(doc_workers(model, opt), res.n);
+  if (workers <= 1) {
+    for (size_t d = 0; d < docs.size(); ++d) {
+      scores[d] = score_document(model, tok, docs[d], opt.max_length, opt.batch);
+      if (on_doc) on_doc();
+    }
+  } else {
+    // Documents in parallel, each single-threaded (ATen runs nested parallel_for inline);
+    // workers pull the next document from a shared counter.
+    std::atomic<int64_t> next{0};
+    std::mutex progress;
+    BlasSingleThread blas;
+    at::parallel_for(0, workers, 1, [&](int64_t, int64_t) {
+      for (int64_t d; (d = next++) < res.n;) {
+        scores[d] = score_document(model, tok, docs[d], opt.max_length, opt.batch);
+        std::lock_guard<std::mutex> lock(progress);
+        if (on_doc) on_doc();
+      }
+    });
+  }
   for (size_t d = 0; d < docs.size(); ++d) {
     const McDoc& doc = docs[d];
-    DocScores sc = score_document(model, tok, doc, opt.max_length, opt.batch);
+    const DocScores& sc = scores[d];
     // acc_norm divides by len(choice) in code points, acc_bytes by its UTF-8 bytes.
     std::vector<double> chars, by_chars, by_bytes;
     for (size_t i = 0; i < doc.choices.size(); ++i) {
@@ -426,7 +514,6 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
     res.requests_continuation_clipped += sc.clipped;
     if (int64_t(d) < opt.log_items)
       res.first_items.push_back({int64_t(d), doc.gold, sc.loglik, sc.n_cont_tokens, chars, pred, pred_norm});
-    if (on_doc) on_doc();
   }
   const double n = double(std::max<int64_t>(1, res.n));
   res.acc = res.correct / n;

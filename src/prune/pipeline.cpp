@@ -88,8 +88,19 @@ struct LayerCapture {
   }
 };
 
+// Matmul FLOPs of one decoder-layer forward over `tokens` tokens in sequences of `seqlen`
+// (Linears + causal attention's two products counted in full), for FLOP-bound ratios.
+double layer_forward_flops(const LlamaConfig& c, int64_t tokens, int64_t seqlen) {
+  const double h = c.hidden_size, kv = double(c.num_key_value_heads * c.head_dim), q = double(c.num_attention_heads * c.head_dim);
+  const double linear_params = h * q * 2 + h * kv * 2 + 3 * h * c.intermediate_size;
+  return 2.0 * tokens * linear_params + 4.0 * tokens * seqlen * q;
+}
+
+int64_t g_layer_forwards = 0;  // layer forwards over the whole calibration set, for the report
+
 at::Tensor forward_all(const LlamaConfig& cfg, const LayerWeights& w, at::Tensor& hidden, const Rope& rope,
                        int64_t batch, const CaptureFn* capture, bool update) {
+  ++g_layer_forwards;
   for (int64_t b0 = 0; b0 < hidden.size(0); b0 += batch) {
     const int64_t nb = std::min(batch, hidden.size(0) - b0);
     at::Tensor slice = hidden.narrow(0, b0, nb);
@@ -128,6 +139,7 @@ double outlier_ratio(const LayerWeights& w, const LayerCapture& cap, double M) {
 
 json prune_checkpoint(const PruneOptions& opt) {
   validate_prune_options(opt);
+  g_layer_forwards = 0;
   Stopwatch total_clock;
   json phases = json::object();
   auto phase_add = [&](const char* name, double s) {
@@ -371,6 +383,11 @@ json prune_checkpoint(const PruneOptions& opt) {
   if (opt.method == "ria") report["ria_a"] = opt.params.ria_a;
   phase_add("total", total_clock.seconds());
   report["time_s"] = phases;
+  if (needs_data) {
+    const double per_forward = layer_forward_flops(cfg, calib.input_ids.numel(), seqlen);
+    report["forward_gflop"] = per_forward * double(g_layer_forwards) / 1e9;
+    report["layer_forwards"] = g_layer_forwards;
+  }
   report["peak_rss_mb"] = peak_rss_mb();
   {
     std::ofstream f(writer.temp_path("prune_report.json"));

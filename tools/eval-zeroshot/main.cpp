@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"eval-zeroshot: zero-shot multiple-choice accuracy (lm-eval semantics)", "eval-zeroshot"};
   std::string model_dir, task_list, data_dir, json_out, dtype = "float32";
-  int64_t limit = 0, batch = 16;
+  int64_t limit = 0, batch = 16, doc_workers = 0;
   int threads = 0;
   bool quiet = false;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "continuation rows per forward")->capture_default_str();
   app.add_option("--json", json_out, "also write the result as JSON to this file");
   app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
+  app.add_option("--doc-workers", doc_workers,
+                 "documents scored concurrently (0: auto, all threads for small models, else 1)");
   app.add_flag("--quiet", quiet, "no progress bar");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     prunekit::set_threads(threads);
     if (batch < 1) throw prunekit::InputError("--batch: must be >= 1");
     if (limit < 0) throw prunekit::InputError("--limit: must be >= 0");
+    if (doc_workers < 0) throw prunekit::InputError("--doc-workers: must be >= 0");
     const at::ScalarType compute = prunekit::parse_compute_dtype(dtype);
     dtype = compute == at::kFloat ? "float32" : "bfloat16";
     const std::vector<std::string> tasks = split_commas(task_list);
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     opt.data_dir = data_dir;
     opt.limit = limit;
     opt.batch = batch;
+    opt.doc_workers = doc_workers;
     opt.quiet = quiet;
     const prunekit::ZeroShotResult r = prunekit::evaluate_zeroshot(model, tok, tasks, opt);
     std::printf("%s", prunekit::zeroshot_table(r).c_str());
