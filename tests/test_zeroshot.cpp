@@ -156,7 +156,7 @@ TEST(ZeroShot, SharedPrefixEqualsFullForward) {
       "with toys. One day she found a big box full of shiny blocks and she was very happy about it."};
   McDoc doc = make_doc(ctx + " ", choices);  // trailing space moves to the continuation
   McDoc wino;  // WinoGrande style: the choice is in the context, one shared continuation
-  for (const char* opt : {"Lily", "the dog"}) wino.requests.push_back({std::string("Then ") + opt, " was happy."});
+  for (const char* who : {"Lily", "the dog"}) wino.requests.push_back({std::string("Then ") + who, " was happy."});
   wino.choices = {"Then Lily", "Then the dog"};
   struct Case {
     int64_t max_length, batch;
@@ -190,7 +190,8 @@ TEST(ZeroShot, TaskConstructions) {
   EXPECT_EQ(b.requests[0].continuation, " no");
   EXPECT_EQ(b.requests[1].continuation, " yes");
   EXPECT_EQ(b.gold, 1);
-  for (const char* line : {R"({"premise":"A.","hypothesis":"B.","label":1})", R"({"sentence1":"A.","sentence2":"B.","label":1})"}) {
+  for (const char* line :
+       {R"({"premise":"A.","hypothesis":"B.","label":1})", R"({"sentence1":"A.","sentence2":"B.","label":1})"}) {
     McDoc r = load("rte", line);
     EXPECT_EQ(r.requests[0].context, "A.\nQuestion: B. True or False?\nAnswer:");
     EXPECT_EQ(r.choices, (std::vector<std::string>{"True", "False"}));
@@ -204,17 +205,20 @@ TEST(ZeroShot, TaskConstructions) {
   EXPECT_EQ(h.requests[0].continuation, " pours it. Done. ok");
   EXPECT_EQ(h.gold, 1);
   EXPECT_EQ(prunekit::hellaswag_clean("a [x]  b [title] c\n[y\n] d"), "a  b. c\n[y\n] d");
-  McDoc a = load("arc_easy", R"({"id":"x","question":"Why?","choices":{"text":["a","b","c"],"label":["1","2","3"]},"answerKey":"3"})");
+  McDoc a = load("arc_easy", R"({"id":"x","question":"Why?",)"
+                             R"("choices":{"text":["a","b","c"],"label":["1","2","3"]},"answerKey":"3"})");
   EXPECT_EQ(a.requests[2].context, "Question: Why?\nAnswer:");
   EXPECT_EQ(a.requests[2].continuation, " c");
   EXPECT_EQ(a.gold, 2);
-  McDoc o = load("openbookqa", R"({"id":"x","question_stem":"Stem","choices":{"text":["a","b"],"label":["A","B"]},"answerKey":" B"})");
+  McDoc o = load("openbookqa", R"({"id":"x","question_stem":"Stem",)"
+                               R"("choices":{"text":["a","b"],"label":["A","B"]},"answerKey":" B"})");
   EXPECT_EQ(o.requests[0].context, "Stem");
   EXPECT_EQ(o.gold, 1);
   McDoc p = load("piqa", R"({"goal":"G","sol1":"s1","sol2":"s2","label":0})");
   EXPECT_EQ(p.requests[1].context, "Question: G\nAnswer:");
   EXPECT_EQ(p.requests[1].continuation, " s2");
-  McDoc w = load("winogrande", R"({"sentence":"Ann gave Bo a gift because _ was kind.","option1":"Ann","option2":"Bo","answer":"2"})");
+  McDoc w = load("winogrande", R"({"sentence":"Ann gave Bo a gift because _ was kind.",)"
+                               R"("option1":"Ann","option2":"Bo","answer":"2"})");
   EXPECT_EQ(w.requests[0].context, "Ann gave Bo a gift because Ann");
   EXPECT_EQ(w.requests[1].context, "Ann gave Bo a gift because Bo");
   EXPECT_EQ(w.requests[1].continuation, " was kind.");

@@ -90,7 +90,8 @@ struct Record {
     return v.get<std::string>();
   }
   std::vector<std::string> strs(const json& v, const char* key) const {
-    if (!v.is_array() || v.empty()) fail(std::string("field \"") + key + "\" is not a non-empty list of strings");
+    if (!v.is_array() || v.empty())
+      fail(std::string("field \"") + key + "\" is not a non-empty list of strings");
     std::vector<std::string> out;
     for (const json& e : v) {
       if (!e.is_string()) fail(std::string("field \"") + key + "\" is not a list of strings");
@@ -224,7 +225,8 @@ std::string resolve_task_file(const std::string& name, const std::string& data_d
 }
 
 bool is_builtin_task(const std::string& name) {
-  for (const char* t : {"boolq", "rte", "hellaswag", "arc_easy", "arc_challenge", "piqa", "openbookqa", "winogrande"})
+  for (const char* t :
+       {"boolq", "rte", "hellaswag", "arc_easy", "arc_challenge", "piqa", "openbookqa", "winogrande"})
     if (name == t) return true;
   return false;
 }
@@ -303,9 +305,10 @@ struct Row {
 };
 
 // Runs rows (right-padded with token 0, which sits after every scored position of a causal
-// model) from `caches` (broadcast to the rows; undefined: no cache) and returns each row's sum
-// of log-softmax at its targets (fp32 log-softmax as lm-eval, summed in double).
-std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows, const std::vector<KVCache>* prefix) {
+// model) after the cached `prefix` (nullptr: none) and returns each row's sum of log-softmax at
+// its targets (fp32 log-softmax as lm-eval, summed in double).
+std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows,
+                               const std::vector<KVCache>* prefix) {
   const int64_t n = static_cast<int64_t>(rows.size());
   size_t width = 0;
   for (const Row& r : rows) width = std::max(width, r.ids.size());
@@ -314,17 +317,19 @@ std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows, 
     std::copy(rows[r].ids.begin(), rows[r].ids.end(), ids.begin() + r * width);
     std::copy(rows[r].targets.begin(), rows[r].targets.end(), targets.begin() + r * width + rows[r].offset);
   }
-  std::vector<KVCache> caches = model.new_caches();
+  std::vector<KVCache> caches;
   if (prefix && (*prefix)[0].len > 0) {
     // Each row attends over a broadcast view of the prefix cache; the layer's cat() copies it.
+    caches = model.new_caches();
     for (size_t l = 0; l < caches.size(); ++l) {
       caches[l].k = (*prefix)[l].k.expand({n, -1, -1, -1});
       caches[l].v = (*prefix)[l].v.expand({n, -1, -1, -1});
       caches[l].len = (*prefix)[l].len;
     }
   }
-  at::Tensor logits = model.forward(ids_tensor(ids, n, int64_t(width)), &caches);
-  at::Tensor lp = at::log_softmax(logits, -1).gather(2, ids_tensor(targets, n, int64_t(width)).unsqueeze(-1)).squeeze(-1);
+  at::Tensor logits = model.forward(ids_tensor(ids, n, int64_t(width)), caches.empty() ? nullptr : &caches);
+  at::Tensor index = ids_tensor(targets, n, int64_t(width)).unsqueeze(-1);
+  at::Tensor lp = at::log_softmax(logits, -1).gather(2, index).squeeze(-1);
   auto a = lp.accessor<float, 2>();
   std::vector<double> sums(n, 0.0);
   for (int64_t r = 0; r < n; ++r)
