@@ -49,6 +49,9 @@ const OracleRun kRuns[] = {
     {"sparsegpt-u70", "--method sparsegpt --sparsity 0.7", false},
 };
 
+// Test names and ctest listings show the run name, not the struct's bytes.
+void PrintTo(const OracleRun& run, std::ostream* os) { *os << run.name; }
+
 class OracleTest : public ::testing::TestWithParam<OracleRun> {};
 
 std::string run_name(const ::testing::TestParamInfo<OracleRun>& info) {
