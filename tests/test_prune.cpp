@@ -308,3 +308,31 @@ TEST(PruneCli, ModulesAndLayersSelectWhatIsPruned) {
   // 2 layers x (q 64x64 + k 32x64 + v 32x64 + o 64x64) x 0.5 of the 226,560 prunable weights.
   EXPECT_NEAR(rep["total_sparsity"].get<double>(), 12288.0 / 226560.0, 1e-12);
 }
+
+TEST(SparseGpt, FailingCholeskyIsRetriedThenFallsBackWithoutNaN) {
+  // A Hessian that is not positive definite (and not "dead": its diagonal is nonzero) makes every
+  // Cholesky fail; the pruner must record the retries and still produce a finite, pruned weight.
+  at::Tensor w = at::randn({8, 16});
+  prunekit::ActivationStats stats;
+  stats.hessian = -at::eye(16);
+  prunekit::LinearSite site{0, prunekit::kQ, "w", w, stats};
+  prunekit::SparsitySpec spec;
+  spec.n = 2;
+  spec.m = 4;
+  auto pruner = prunekit::make_pruner("sparsegpt");
+  prunekit::PruneOutcome out = pruner->prune(site, spec);
+  EXPECT_EQ(out.extra["cholesky_retries"].get<int>(), 3);
+  EXPECT_TRUE(out.extra.contains("fallback"));
+  EXPECT_TRUE(at::isfinite(w).all().item<bool>());
+  EXPECT_EQ(prunekit::nm_compliance(w != 0, 2, 4), 1.0);
+
+  // A well-conditioned Hessian needs no retry, and 2:4 holds in every group.
+  at::Tensor x = at::randn({64, 16});
+  prunekit::ActivationStats good;
+  good.add_gram(x);
+  at::Tensor w2 = at::randn({8, 16});
+  prunekit::LinearSite site2{0, prunekit::kQ, "w2", w2, good};
+  out = pruner->prune(site2, spec);
+  EXPECT_EQ(out.extra["cholesky_retries"].get<int>(), 0);
+  EXPECT_EQ(prunekit::nm_compliance(w2 != 0, 2, 4), 1.0);
+}
