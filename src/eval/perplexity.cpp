@@ -40,9 +40,9 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
     for (int64_t i = 0; i < n; ++i) {
       // Mean cross-entropy of the seqlen-1 next-token predictions, log-softmax in fp32.
       at::Tensor logits = stream.head().logits(hidden[i].narrow(0, 0, seqlen - 1), cfg.rms_norm_eps);
-      at::Tensor logp = at::log_softmax(logits, -1);
+      // -log_softmax at the target = logsumexp - logit: no second [seqlen, vocab] tensor.
       at::Tensor target = win[i].narrow(0, 1, seqlen - 1);
-      at::Tensor nll = -logp.gather(1, target.unsqueeze(1)).mean();
+      at::Tensor nll = (at::logsumexp(logits, -1) - logits.gather(1, target.unsqueeze(1)).squeeze(1)).mean();
       res.window_nll.push_back(nll.item<double>());
     }
   }

@@ -197,17 +197,24 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
 
 ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype) {
   ModelHead m;
-  m.embed = ck.load("model.embed_tokens.weight", dtype);
-  m.final_norm = ck.load("model.norm.weight", dtype);
   // A tied lm_head absent from the files is the embedding (Checkpoint resolves the name);
   // share the storage instead of holding a second copy.
   const bool tied_absent = ck.config().tie_word_embeddings &&
                            ck.info("lm_head.weight").name == "model.embed_tokens.weight";
+  // An untied embedding is only gathered from: keep it in its stored precision (half the bytes
+  // of fp32 for bf16/f16 checkpoints) and widen the gathered rows.
+  const at::ScalarType stored = to_scalar_type(ck.info("model.embed_tokens.weight").dtype);
+  m.embed = ck.load("model.embed_tokens.weight", tied_absent ? dtype : stored);
+  m.final_norm = ck.load("model.norm.weight", dtype);
   m.lm_head = tied_absent ? m.embed : ck.load("lm_head.weight", dtype);
+  // The owned copies are made: drop the mapped pages so they don't count twice in RSS.
+  for (const char* name : {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}) ck.release(name);
   return m;
 }
 
-at::Tensor ModelHead::embed_ids(const at::Tensor& ids) const { return at::embedding(embed, ids); }
+at::Tensor ModelHead::embed_ids(const at::Tensor& ids) const {
+  return at::embedding(embed, ids).to(final_norm.scalar_type());
+}
 
 at::Tensor ModelHead::logits(const at::Tensor& hidden, double eps) const {
   at::Tensor h = rms_norm(hidden, final_norm, eps);

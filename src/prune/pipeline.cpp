@@ -192,10 +192,12 @@ json prune_checkpoint(const PruneOptions& opt) {
   const at::ScalarType dtype = opt.dtype;
   Rope rope(cfg, seqlen);
   at::Tensor hidden;
+  // Only the embedding rows of the calibration tokens are needed (no lm_head): gather them from
+  // the mapping and drop its pages again.
   auto embed_windows = [&]() {
-    at::Tensor ids = calib.input_ids;
-    ModelHead head = ModelHead::load(ck, dtype);
-    return head.embed_ids(ids);
+    at::Tensor hidden = at::embedding(ck.view("model.embed_tokens.weight"), calib.input_ids).to(dtype);
+    ck.release("model.embed_tokens.weight");
+    return hidden;
   };
 
   // OWL first pass: dense, layer-streamed, outlier ratios from Wanda scores (as upstream, for
