@@ -336,3 +336,27 @@ TEST(SparseGpt, FailingCholeskyIsRetriedThenFallsBackWithoutNaN) {
   EXPECT_EQ(out.extra["cholesky_retries"].get<int>(), 0);
   EXPECT_EQ(prunekit::nm_compliance(w2 != 0, 2, 4), 1.0);
 }
+
+TEST(RiaReallocation, LsaRefinementNeverKeepsLessScoreThanTheHeuristic) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("lsa");
+  const std::string common = bin("prune") + " --model " + model + " --method ria --pattern 2:4 --ria-reallocation " +
+                             "--nsamples 8 --calib " + calib + " --quiet --out ";
+  ASSERT_EQ(run_cmd(common + dir + "/heuristic").code, 0);
+  auto r = run_cmd(common + dir + "/lsa --ria-lsa");
+  ASSERT_EQ(r.code, 0) << r.output;
+  json h = json::parse(prunekit::read_file(dir + "/heuristic/prune_report.json"));
+  json l = json::parse(prunekit::read_file(dir + "/lsa/prune_report.json"));
+  int improved = 0;
+  for (const auto& [name, m] : h["modules"].items()) {
+    const double kh = m["reallocation_kept_score_fraction"].get<double>();
+    const double kl = l["modules"][name]["reallocation_kept_score_fraction"].get<double>();
+    EXPECT_GE(kl, kh - 1e-9) << name;
+    improved += kl > kh + 1e-9;
+    EXPECT_NEAR(l["modules"][name]["sparsity"].get<double>(), 0.5, 1e-12) << name;
+  }
+  EXPECT_GT(improved, 0);
+  EXPECT_EQ(run_cmd(bin("prune") + " --model " + model + " --method ria --pattern 2:4 --ria-lsa --quiet --out " +
+                    dir + "/bad").code, 2);
+}

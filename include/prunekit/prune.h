@@ -99,6 +99,10 @@ std::vector<std::string> pruner_names();
 at::Tensor select_prune_mask(const at::Tensor& score, const SparsitySpec& spec);
 // RIA channel reallocation (CONVENTIONS.md section 3): the column permutation `index`.
 at::Tensor ria_channel_permutation(const at::Tensor& score, int m);
+// Optional refinement of that permutation (--ria-lsa): for each group position in turn, a linear
+// sum assignment re-deals the channels at that position over the groups to maximise the score
+// N:M keeps. Returns `index` unchanged when M does not divide the columns.
+at::Tensor refine_permutation_lsa(const at::Tensor& score, const at::Tensor& index, int n, int m);
 // True when every full group of M input columns has at least N zeros in `weight_or_keep`
 // interpreted as a keep mask (nonzero = kept).
 double nm_compliance(const at::Tensor& keep, int n, int m);

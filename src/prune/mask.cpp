@@ -1,4 +1,5 @@
 // The shared mask selector: every method's scores become a mask here, and only here.
+#include <limits>
 #include <sstream>
 
 #include "prunekit/common.h"
@@ -76,6 +77,88 @@ at::Tensor ria_channel_permutation(const at::Tensor& score, int m) {
     for (size_t j = 0; j < chunk.size(); ++j) index.at(k + j * m) = chunk[j];
   }
   return at::tensor(index, at::kLong);
+}
+
+// Hungarian algorithm (shortest augmenting paths, O(n^3)): assignment[row] = column minimising
+// the total cost of a square matrix.
+static std::vector<int64_t> min_cost_assignment(const std::vector<double>& cost, int64_t n) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> u(n + 1, 0), v(n + 1, 0);
+  std::vector<int64_t> p(n + 1, 0), way(n + 1, 0);
+  for (int64_t i = 1; i <= n; ++i) {
+    p[0] = i;
+    int64_t j0 = 0;
+    std::vector<double> minv(n + 1, inf);
+    std::vector<char> used(n + 1, 0);
+    do {
+      used[j0] = 1;
+      const int64_t i0 = p[j0];
+      double delta = inf;
+      int64_t j1 = 0;
+      for (int64_t j = 1; j <= n; ++j) {
+        if (used[j]) continue;
+        const double cur = cost[(i0 - 1) * n + (j - 1)] - u[i0] - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      for (int64_t j = 0; j <= n; ++j) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else {
+          minv[j] -= delta;
+        }
+      }
+      j0 = j1;
+    } while (p[j0] != 0);
+    do {
+      const int64_t j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0);
+  }
+  std::vector<int64_t> assignment(n);
+  for (int64_t j = 1; j <= n; ++j) assignment[p[j] - 1] = j - 1;
+  return assignment;
+}
+
+at::Tensor refine_permutation_lsa(const at::Tensor& score, const at::Tensor& index, int n, int m) {
+  // For each position k of the groups in turn, re-deal the channels sitting at position k over the
+  // blocks by a linear sum assignment that maximises the score kept by N:M. With the other M-1
+  // channels of block b fixed, candidate value x in a row keeps top_{M-N-1}(others) +
+  // max(x, (M-N)-th largest of others): the gain matrix needs one pass per block.
+  const int64_t cols = score.size(1);
+  if (cols % m != 0 || m - n < 1) return index;
+  const int64_t blocks = cols / m;
+  std::vector<int64_t> idx(index.data_ptr<int64_t>(), index.data_ptr<int64_t>() + cols);
+  at::Tensor s = score.to(at::kDouble);
+  for (int k = 0; k < m; ++k) {
+    std::vector<int64_t> cand(blocks);
+    for (int64_t b = 0; b < blocks; ++b) cand[b] = idx[b * m + k];
+    at::Tensor cand_scores = s.index_select(1, at::tensor(cand, at::kLong));  // [rows, B]
+    std::vector<double> cost(blocks * blocks);
+    for (int64_t b = 0; b < blocks; ++b) {
+      std::vector<int64_t> others;
+      for (int j = 0; j < m; ++j)
+        if (j != k) others.push_back(idx[b * m + j]);
+      at::Tensor o = std::get<0>(at::sort(s.index_select(1, at::tensor(others, at::kLong)), -1, /*descending=*/true));
+      const int keep = m - n;
+      at::Tensor base = keep > 1 ? o.narrow(1, 0, keep - 1).sum(1, true) : at::zeros({o.size(0), 1}, o.options());
+      at::Tensor pivot = o.narrow(1, keep - 1, 1);
+      at::Tensor gain = (base + at::maximum(cand_scores, pivot)).sum(0);  // [B]
+      const double* g = gain.data_ptr<double>();
+      for (int64_t i = 0; i < blocks; ++i) cost[b * blocks + i] = -g[i];
+    }
+    const std::vector<int64_t> assign = min_cost_assignment(cost, blocks);
+    for (int64_t b = 0; b < blocks; ++b) idx[b * m + k] = cand[assign[b]];
+  }
+  return at::tensor(idx, at::kLong);
 }
 
 double nm_compliance(const at::Tensor& keep, int n, int m) {

@@ -36,6 +36,8 @@ void validate_prune_options(const PruneOptions& opt) {
   } else if (!(opt.spec.sparsity >= 0.0 && opt.spec.sparsity < 1.0)) {
     throw InputError("--sparsity: must be in [0, 1) (got " + std::to_string(opt.spec.sparsity) + ")");
   }
+  if (opt.params.ria_lsa && !opt.params.ria_reallocation)
+    throw InputError("--ria-lsa: refines the channel reallocation; give --ria-reallocation too");
   if (opt.nsamples < 1) throw InputError("--nsamples: must be >= 1");
   if (opt.seqlen < 0) throw InputError("--seqlen: must be > 1");
   if (opt.batch < 1) throw InputError("--batch: must be >= 1");

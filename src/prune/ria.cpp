@@ -22,6 +22,7 @@ class RiaPruner : public Pruner {
     // Select N:M in the permuted column order; the mask goes back to the original order and the
     // weights are not moved (so the published mask is not N:M in the original order).
     at::Tensor index = ria_channel_permutation(score, spec.m);
+    if (params_.ria_lsa) index = refine_permutation_lsa(score, index, spec.n, spec.m);
     at::Tensor permuted_mask = select_prune_mask(score.index_select(1, index), spec);
     at::Tensor mask = at::zeros_like(permuted_mask);
     mask.index_copy_(1, index, permuted_mask);

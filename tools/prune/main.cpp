@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   app.add_option("--layers", opt.layers_arg, "decoder layers to prune, e.g. 0-3,7 (default: all)");
   app.add_option("--ria-a", opt.params.ria_a, "RIA activation exponent a (score x sqrt(s)^a)")->capture_default_str();
   app.add_flag("--ria-reallocation", opt.params.ria_reallocation, "RIA channel reallocation before N:M selection");
+  app.add_flag("--ria-lsa", opt.params.ria_lsa,
+               "with --ria-reallocation: refine the channel permutation by linear sum assignment per group position");
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
