@@ -43,6 +43,19 @@ SHARED=$(cd "$SHARED" && pwd)
 [ -x "$BIN/eval-zeroshot" ] || echo "sweep: $BIN/eval-zeroshot not built: zero-shot columns stay empty (rerun later to fill them)" >&2
 export BIN SHARED THREADS LIB
 
+# The machine the cells run on (for the report).
+mkdir -p "$RESULTS"
+{
+  echo "key,value"
+  echo "cpu,\"$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1 | tr -d '",')\""
+  echo "cores,$(nproc)"
+  echo "memory,$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "os,\"$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") | tr -d '",'), kernel $(uname -r)\""
+  echo "parallel cells (JOBS),$JOBS"
+  echo "threads per process,$THREADS"
+  echo "sweep started,$(date -u '+%Y-%m-%d %H:%M UTC')"
+} > "$RESULTS/machine.csv"
+
 # Plan every config; queue the cells that are not finished.
 QUEUE=()
 declare -A STUDY_OF_CFG=()

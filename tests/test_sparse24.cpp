@@ -70,6 +70,15 @@ TEST(Sparse24, IsaNamesAndDetection) {
   std::printf("[ info ] sparse24 best ISA on this CPU: %s\n", sp::isa_name(sp::best_isa()));
 }
 
+TEST(Sparse24, RowSplitReallyUsesSeveralThreads) {
+  ThreadGuard guard;
+  at::set_num_threads(1);
+  EXPECT_EQ(sp::parallel_threads_used(64), 1);
+  at::set_num_threads(2);
+  EXPECT_EQ(sp::parallel_threads_used(64), 2);
+  EXPECT_EQ(sp::parallel_threads_used(1), 1);
+}
+
 TEST(Sparse24, PackUnpackRoundTrip) {
   for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
            {7, 64}, {33, 172}, {5, 36}, {16, 4}, {3, 128}, {64, 320}}) {

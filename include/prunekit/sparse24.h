@@ -85,6 +85,11 @@ Isa best_isa();                // best supported by the CPU, ignoring $PRUNEKIT_
 // supported by this CPU), else best_isa(). Any other level is checked and returned as is.
 Isa resolve_isa(Isa isa);
 
+// Diagnostic: how many threads the kernels' row split puts to work for n row tiles (at most
+// at::get_num_threads()). The split uses LibTorch's intra-op (OpenMP) threads even though this
+// project's own code is compiled without -fopenmp (where at::parallel_for runs serially).
+int parallel_threads_used(int64_t n);
+
 // Columns per group and at most this many nonzeros in it.
 constexpr int64_t kGroup = 4;
 constexpr int64_t kKeep = 2;

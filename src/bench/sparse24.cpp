@@ -3,17 +3,23 @@
 #include "prunekit/sparse24.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/TensorIterator.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace prunekit {
 
 namespace sparse24_kernels {
+extern int64_t g_pf_bytes; extern int g_streams;
+static struct PfInit { PfInit() { if (const char* e = std::getenv("PK_PF")) g_pf_bytes = std::atoi(e); if (const char* e = std::getenv("PK_STREAMS")) g_streams = std::atoi(e); } } pf_init;
 namespace {
 
 inline float bf16_to_float(uint16_t b) {
@@ -140,13 +146,54 @@ const float* padded_x(const float* x, int64_t T, int64_t ldx, int64_t cols, int6
   return buf.data();
 }
 
+// f(begin, end) over [0, n) on LibTorch's intra-op threads (at::set_num_threads is honoured).
+// at::parallel_for is an inline template whose "#pragma omp parallel" is compiled in the CALLER's
+// translation unit: without -fopenmp there (the case for this project's targets) it silently runs
+// everything on one thread. So unless this file is built with OpenMP, hand the split to a
+// TensorIterator over tile numbers: its for_each is compiled inside libtorch (with OpenMP) and
+// gives each thread one contiguous range.
+template <typename F>
+void parallel_ranges(int64_t n, int64_t grain, const F& f) {
+  if (n <= 0) return;
+#ifdef _OPENMP
+  at::parallel_for(0, n, grain, f);
+#else
+  if (n <= grain || at::get_num_threads() <= 1 || at::in_parallel_region()) {
+    f(0, n);
+    return;
+  }
+  const at::Tensor ids = at::arange(n, at::kLong);
+  at::TensorIterator it = at::TensorIteratorConfig()
+                              .add_input(ids)
+                              .check_all_same_dtype(false)
+                              .resize_outputs(false)
+                              .build();
+  it.for_each(
+      [&](char** data, const int64_t* strides, int64_t size0, int64_t size1) {
+        for (int64_t j = 0; j < size1; ++j) {
+          const char* base = data[0] + j * strides[1];
+          if (strides[0] == static_cast<int64_t>(sizeof(int64_t))) {  // contiguous run of ids
+            const int64_t first = *reinterpret_cast<const int64_t*>(base);
+            f(first, first + size0);
+          } else {
+            for (int64_t k = 0; k < size0; ++k) {
+              const int64_t id = *reinterpret_cast<const int64_t*>(base + k * strides[0]);
+              f(id, id + 1);
+            }
+          }
+        }
+      },
+      grain);
+#endif
+}
+
 // Split row tiles (4 rows each) over threads; small problems stay on one thread.
 template <typename View, typename Kernel>
 void run_rows(Kernel kernel, const View& v, const float* x, int64_t T, int64_t ldx, float* y,
               int64_t ldy) {
   const int64_t tiles = (v.rows + 3) / 4;
   const int64_t grain = std::max<int64_t>(1, row_grain(v.cols_padded, T) / 4);
-  at::parallel_for(0, tiles, grain, [&](int64_t q0, int64_t q1) { kernel(v, x, T, ldx, y, ldy, q0, q1); });
+  parallel_ranges(tiles, grain, [&](int64_t q0, int64_t q1) { kernel(v, x, T, ldx, y, ldy, q0, q1); });
 }
 
 // Byte offset of kept value k (0..15) of half h, block b, row i of a row tile (Packed24 layout).
@@ -193,6 +240,16 @@ at::Tensor flatten_x(const at::Tensor& x, int64_t cols, int64_t rows, const char
 }
 
 }  // namespace
+
+int parallel_threads_used(int64_t n) {
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  parallel_ranges(n, 1, [&](int64_t, int64_t) {
+    std::lock_guard<std::mutex> lock(mu);
+    ids.insert(std::this_thread::get_id());
+  });
+  return static_cast<int>(ids.size());
+}
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -295,7 +352,7 @@ Packed24 pack(const at::Tensor& weight) {
   const uint16_t* src = bf16_bits(bf);
   const uint8_t* nzp = nzmask.data_ptr<uint8_t>();
   uint8_t* dst = p.data.data_ptr<uint8_t>();
-  at::parallel_for(0, p.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
+  parallel_ranges(p.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
       uint8_t* tile = dst + q * tile_bytes;
       for (int i = 0; i < 4 && 4 * q + i < rows; ++i) {
@@ -369,7 +426,7 @@ DenseBf16 pack_dense(const at::Tensor& weight) {
   const uint16_t* src = bf16_bits(bf);
   uint16_t* dst = bf16_bits_mut(d.values);
   const int64_t rows = d.rows, cols = d.cols, tile = d.cols_padded * 4;
-  at::parallel_for(0, d.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
+  parallel_ranges(d.rows_padded / 4, 16, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q)
       for (int i = 0; i < 4 && 4 * q + i < rows; ++i)
         for (int64_t c = 0; c < cols; ++c) dst[q * tile + dn_offset(c, i)] = src[(4 * q + i) * cols + c];

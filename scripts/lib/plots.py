@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Write the gnuplot scripts (and their data files) of every plot: used by scripts/plot.sh.
+
+plots.py RESULTS_DIR WORK_DIR PNG_TERMINAL
+  Reads RESULTS_DIR/<study>/results.csv (and owl_layers.csv), writes WORK_DIR/<plot>.dat files and
+  WORK_DIR/<plot>.png.gp / <plot>.svg.gp scripts whose output is RESULTS_DIR/plots/<plot>.{png,svg};
+  prints the plot names it wrote. A study whose CSV is missing or empty is skipped.
+"""
+import csv
+import math
+import os
+import sys
+
+METHODS = ["magnitude", "wanda", "ria", "owl_wanda", "sparsegpt"]
+LABEL = {"magnitude": "magnitude", "wanda": "Wanda", "ria": "RIA", "owl_wanda": "OWL-Wanda",
+         "sparsegpt": "SparseGPT", "attn": "attention only", "mlp": "MLP only", "all": "attention + MLP",
+         "c4": "C4", "gsm8k": "GSM8K (math)", "tinystories": "TinyStories",
+         "wikitext2": "WikiText-2", "tinystories_ds": "TinyStories"}
+DS_LABEL = {"wikitext2": "WikiText-2", "tinystories": "TinyStories"}
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return []
+
+
+def num(x):
+    try:
+        v = float(x)
+        return v if math.isfinite(v) else None
+    except (TypeError, ValueError):
+        return None
+
+
+class Plot:
+    def __init__(self, name, work, out_dir, size=(1200, 500)):
+        self.name, self.work, self.out_dir, self.size = name, work, out_dir, size
+        self.body = []
+        self.ndat = 0
+
+    def dat(self, rows):
+        """Write rows (tuples) to a data file; returns its path (quoted for gnuplot)."""
+        self.ndat += 1
+        path = os.path.join(self.work, f"{self.name}.{self.ndat}.dat")
+        with open(path, "w") as f:
+            for r in rows:
+                f.write(" ".join(str(v) if not isinstance(v, str) else '"%s"' % v for v in r) + "\n")
+        return "'%s'" % path
+
+    def add(self, *lines):
+        self.body.extend(lines)
+
+    def write(self, png_term):
+        w, h = self.size
+        terms = {"png": f"set terminal {png_term} size {w},{h} enhanced font 'sans,10'"
+                         + (" linewidth 1.5" if png_term == "pngcairo" else ""),
+                 "svg": f"set terminal svg size {w},{h} dynamic enhanced font 'sans,10' linewidth 1.5"}
+        for ext, term in terms.items():
+            out = os.path.join(self.out_dir, f"{self.name}.{ext}")
+            with open(os.path.join(self.work, f"{self.name}.{ext}.gp"), "w") as f:
+                f.write(term + "\n")
+                f.write(f"set output '{out}'\n")
+                f.write("set grid lc rgb '#dddddd'\nset key top left box opaque\nset datafile missing '?'\n")
+                f.write("\n".join(self.body) + "\nunset multiplot\nset output\n")
+
+
+def dense_of(rows):
+    for r in rows:
+        if r["method"] == "dense":
+            return r
+    return None
+
+
+def hline(value, label):
+    """A plot clause drawing a horizontal line at value (x from the x range)."""
+    return f"{value} with lines dt 2 lw 1.5 lc rgb '#444444' title '{label}'"
+
+
+def ppl_vs_sparsity_panel(p, rows, dataset, title):
+    dense = dense_of(rows)
+    clauses = []
+    for i, m in enumerate(METHODS):
+        pts = sorted((num(r["sparsity"]), num(r["ppl_" + dataset])) for r in rows
+                     if r["method"] == m and r["pattern"] == "unstructured" and num(r["ppl_" + dataset]))
+        if pts:
+            clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                           f"title '{LABEL[m]}'")
+    if dense and num(dense["ppl_" + dataset]):
+        clauses.append(hline(dense["ppl_" + dataset], "dense %.4g" % num(dense["ppl_" + dataset])))
+    p.add(f"set title '{title}'", "set xlabel 'sparsity (fraction of weights pruned)'",
+          f"set ylabel 'perplexity, {DS_LABEL[dataset]} (log scale)'", "set logscale y", "set xrange [0.25:0.95]",
+          "set xtics 0.1", "plot " + ", \\\n  ".join(clauses), "unset logscale y")
+
+
+def plot_default(res, work, out, png):
+    rows = read(os.path.join(res, "default", "results.csv"))
+    if not rows:
+        return []
+    made = []
+    p = Plot("default_ppl", work, out)
+    p.add("set multiplot layout 1,2")
+    for ds in ("wikitext2", "tinystories"):
+        ppl_vs_sparsity_panel(p, rows, ds, f"Perplexity vs unstructured sparsity, {DS_LABEL[ds]}")
+    p.write(png)
+    made.append(p.name)
+
+    if any(num(r.get("acc_mean")) is not None for r in rows):
+        p = Plot("default_acc", work, out, (900, 550))
+        dense = dense_of(rows)
+        clauses = []
+        for i, m in enumerate(METHODS):
+            pts = sorted((num(r["sparsity"]), num(r["acc_mean"])) for r in rows
+                         if r["method"] == m and r["pattern"] == "unstructured" and num(r["acc_mean"]) is not None)
+            if pts:
+                clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                               f"title '{LABEL[m]}'")
+        if dense and num(dense["acc_mean"]) is not None:
+            clauses.append(hline(dense["acc_mean"], "dense %.3f" % num(dense["acc_mean"])))
+        ntasks = len([k for k in rows[0] if k.startswith("acc_") and k != "acc_mean"])
+        p.add(f"set title 'Mean zero-shot accuracy (lm-eval acc, {ntasks} tasks) vs sparsity'",
+              "set xlabel 'sparsity (fraction of weights pruned)'", "set ylabel 'mean accuracy'",
+              "set xrange [0.25:0.95]", "set xtics 0.1", "set key bottom left",
+              "plot " + ", \\\n  ".join(clauses))
+        p.write(png)
+        made.append(p.name)
+
+    # N:M vs unstructured 50 %: clustered bars per method.
+    p = Plot("default_nm", work, out)
+    p.add("set multiplot layout 1,2")
+    for ds in ("wikitext2", "tinystories"):
+        table = []
+        for m in METHODS:
+            vals = []
+            for pat in ("unstructured", "2:4", "4:8"):
+                v = [num(r["ppl_" + ds]) for r in rows if r["method"] == m and r["pattern"] == pat
+                     and (pat != "unstructured" or num(r["sparsity"]) == 0.5)]
+                vals.append(v[0] if v and v[0] else "?")
+            if any(v != "?" for v in vals):
+                table.append([LABEL[m]] + vals)
+        d = p.dat(table)
+        dense = dense_of(rows)
+        p.add(f"set title '50 % unstructured vs 2:4 vs 4:8, {DS_LABEL[ds]}'",
+              "set style data histogram", "set style histogram cluster gap 1",
+              "set style fill solid 0.8 border -1", "set boxwidth 0.9", "set logscale y",
+              f"set ylabel 'perplexity, {DS_LABEL[ds]} (log scale)'", "set xlabel 'method'",
+              "set xrange [-0.6:%g]" % (len(table) - 0.4), "set key top left",
+              f"plot {d} using 2:xtic(1) title '50 % unstructured' lc rgb '{COLORS[0]}', "
+              f"'' using 3 title '2:4' lc rgb '{COLORS[1]}', '' using 4 title '4:8' lc rgb '{COLORS[2]}'"
+              + (", " + hline(dense["ppl_" + ds], "dense %.4g" % num(dense["ppl_" + ds])) if dense else ""),
+              "unset logscale y", "set style data points")
+    p.write(png)
+    made.append(p.name)
+    return made
+
+
+def plot_modules(res, work, out, png):
+    rows = read(os.path.join(res, "modules", "results.csv"))
+    if not rows:
+        return []
+    dense = dense_of(rows)
+    p = Plot("modules", work, out, (1200, 900))
+    p.add("set multiplot layout 2,2")
+    for ds in ("wikitext2", "tinystories"):
+        for xcol, xl, tl in (("sparsity", "sparsity of the pruned modules", "sparsity of the pruned modules"),
+                             ("realised_sparsity", "fraction of all prunable weights pruned", "overall sparsity")):
+            clauses = []
+            for i, mod in enumerate(("attn", "mlp", "all")):
+                pts = sorted((num(r[xcol]), num(r["ppl_" + ds])) for r in rows
+                             if r.get("modules") == mod and r["method"] != "dense" and num(r["ppl_" + ds]))
+                if pts:
+                    clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                                   f"title '{LABEL[mod]}'")
+            if dense:
+                clauses.append(hline(dense["ppl_" + ds], "dense %.4g" % num(dense["ppl_" + ds])))
+            p.add(f"set title 'Wanda on attention / MLP / both: {DS_LABEL[ds]} vs {tl}'",
+                  f"set xlabel '{xl}'", f"set ylabel 'perplexity, {DS_LABEL[ds]} (log scale)'", "set logscale y",
+                  "set xrange [0:0.95]", "set xtics 0.1", "plot " + ", \\\n  ".join(clauses), "unset logscale y")
+    p.write(png)
+    return [p.name]
+
+
+def plot_layers(res, work, out, png):
+    rows = read(os.path.join(res, "layers", "results.csv"))
+    owl = read(os.path.join(res, "layers", "owl_layers.csv"))
+    if not rows:
+        return []
+    dense = dense_of(rows)
+    single = sorted((int(r["layers"]), r) for r in rows
+                    if r["method"] == "wanda" and r.get("layers") not in ("", "all", None) and r["layers"].isdigit())
+    owl_pts = [(int(o["layer"]), 100 * num(o["layer_sparsity"])) for o in owl]
+    sp = single[0][1]["sparsity"] if single else "0.7"
+    p = Plot("layers", work, out)
+    p.add("set multiplot layout 1,2")
+    for ds in ("wikitext2", "tinystories"):
+        bars = p.dat([(l, num(r["ppl_" + ds]) or "?") for l, r in single])
+        clauses = [f"{bars} using 1:2 with boxes fs solid 0.7 border -1 lc rgb '{COLORS[0]}' "
+                   f"title 'ppl, only this layer pruned ({100 * float(sp):.0f} %)'"]
+        if dense:
+            clauses.append(hline(dense["ppl_" + ds], "dense %.4g" % num(dense["ppl_" + ds])))
+        if owl_pts:
+            clauses.append(f"{p.dat(owl_pts)} using 1:2 axes x1y2 with linespoints pt 7 ps 1.4 lw 2 "
+                           f"lc rgb '{COLORS[1]}' title 'OWL-Wanda sparsity of the layer (right axis)'")
+        p.add(f"set title 'Per-layer sensitivity vs OWL allocation, {DS_LABEL[ds]}'",
+              "set xlabel 'decoder layer'", f"set ylabel 'perplexity, {DS_LABEL[ds]}'",
+              "set y2label 'OWL layer sparsity (%) at 70 % overall'", "set y2tics", "set ytics nomirror",
+              "set boxwidth 0.6", "set xrange [-0.6:%g]" % (max([l for l, _ in single] + [4]) + 0.6), "set xtics 1",
+              "set yrange [0:%g]" % (1.6 * max([num(r["ppl_" + ds]) or 0 for _, r in single] +
+                                                 [num(dense["ppl_" + ds]) if dense else 0] + [1])),
+              "set y2range [%g:%g]" % ((lambda lo, hi: (lo - 1, hi + 0.8 * (hi - lo) + 1))(
+                  min(v for _, v in owl_pts), max(v for _, v in owl_pts)) if owl_pts else (0, 100)),
+              "set key top left",
+              "plot " + ", \\\n  ".join(clauses), "unset y2tics", "unset y2label", "set ytics mirror",
+              "set yrange [*:*]")
+    p.write(png)
+    return [p.name]
+
+
+def plot_calibration(res, work, out, png):
+    rows = read(os.path.join(res, "calibration", "results.csv"))
+    if not rows:
+        return []
+    dense = dense_of(rows)
+    p = Plot("calibration", work, out)
+    p.add("set multiplot layout 1,2")
+    corpora = []
+    for r in rows:
+        if r.get("calib") and r["calib"] not in corpora:
+            corpora.append(r["calib"])
+    for ds in ("wikitext2", "tinystories"):
+        clauses = []
+        for i, c in enumerate(corpora):
+            pts = sorted((num(r["nsamples"]), num(r["ppl_" + ds])) for r in rows
+                         if r.get("calib") == c and num(r["ppl_" + ds]))
+            clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                           f"title 'calibrated on {LABEL.get(c, c)}'")
+        if dense:
+            clauses.append(hline(dense["ppl_" + ds], "dense %.4g" % num(dense["ppl_" + ds])))
+        p.add(f"set title 'Wanda 50 %: calibration corpus and windows, {DS_LABEL[ds]}'",
+              "set xlabel 'calibration windows of 512 tokens (nsamples, log scale)'",
+              f"set ylabel 'perplexity, {DS_LABEL[ds]}'", "set logscale x 2", "set xrange [0.8:160]",
+              "set key top right", "plot " + ", \\\n  ".join(clauses), "unset logscale x")
+    p.write(png)
+    return [p.name]
+
+
+def plot_ria(res, work, out, png):
+    rows = read(os.path.join(res, "ria-a", "results.csv"))
+    if not rows:
+        return []
+    dense = dense_of(rows)
+    p = Plot("ria_a", work, out)
+    p.add("set multiplot layout 1,2")
+    for ds in ("wikitext2", "tinystories"):
+        clauses = []
+        for i, (pat, lab) in enumerate((("unstructured", "50 % unstructured"), ("2:4", "2:4"))):
+            pts = sorted((num(r["ria_a"]), num(r["ppl_" + ds])) for r in rows
+                         if r["pattern"] == pat and r["method"] == "ria" and num(r["ppl_" + ds]))
+            if not pts:
+                continue
+            best = min(pts, key=lambda t: t[1])
+            clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' title '{lab}'")
+            clauses.append(f"{p.dat([best])} using 1:2 with points pt 6 ps 3 lw 2 lc rgb '{COLORS[i]}' "
+                           f"title 'best a = {best[0]:g} ({lab})'")
+        if dense:
+            clauses.append(hline(dense["ppl_" + ds], "dense %.4g" % num(dense["ppl_" + ds])))
+        p.add(f"set title 'RIA: activation exponent a, {DS_LABEL[ds]}'",
+              "set xlabel 'a (score = relative importance x sqrt(activation norm)^a)'",
+              f"set ylabel 'perplexity, {DS_LABEL[ds]} (log scale)'", "set logscale y", "set xrange [-0.05:1.05]",
+              "set xtics 0.1", "set key top right", "plot " + ", \\\n  ".join(clauses), "unset logscale y")
+    p.write(png)
+    return [p.name]
+
+
+def main():
+    res, work, png = sys.argv[1], sys.argv[2], sys.argv[3]
+    out = os.path.join(res, "plots")
+    os.makedirs(out, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
+    made = []
+    for f in (plot_default, plot_modules, plot_layers, plot_calibration, plot_ria):
+        made += f(res, work, out, png)
+    print("\n".join(made))
+
+
+if __name__ == "__main__":
+    main()
