@@ -17,7 +17,20 @@ RATE_LINE=$("$BIN/matmul-rate" -m 2048 -k 2048 -n 5632 --seconds 3)
 echo "$RATE_LINE"
 export GFLOPS=$(echo "$RATE_LINE" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/')
 
-rss_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['peak_rss_mb'])" "$1"; }
+# Phases, peak RSS and the forward time against the FLOP bound at the rate measured above.
+report() {
+  python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+import os
+t = r["time_s"]
+print("  phases (s):", {k: round(v, 2) for k, v in t.items()}, " peak RSS MiB:", round(r["peak_rss_mb"]))
+fwd = t.get("forward_dense_capture", 0) + t.get("forward_pruned", 0) + t.get("owl_outlier_pass", 0)
+bound = r.get("forward_gflop", 0) / float(os.environ["GFLOPS"])
+if bound > 0:
+    print(f"  forward: {fwd:.2f} s for {r['forward_gflop']:.0f} GFLOP; FLOP bound at the measured rate {bound:.2f} s; ratio {fwd/bound:.2f}x")
+PY
+}
 
 if [ "$what" = all ] || [ "$what" = tinyllama ]; then
   [ -f "$WORK/tinyllama-bf16/config.json" ] || \
@@ -31,17 +44,7 @@ if [ "$what" = all ] || [ "$what" = tinyllama ]; then
     /usr/bin/time -f "wall %e s, max RSS %M KiB" "$BIN/prune" --model "$WORK/tinyllama-bf16" --method $method \
       --sparsity 0.5 --calib "$C4" --nsamples 8 --seqlen 256 --out "$WORK/tinyllama-pruned" --overwrite --quiet \
       --json "$WORK/prune-${method// /}.json"
-    python3 - "$WORK/prune-${method// /}.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-import os
-t = r["time_s"]
-print("  phases (s):", {k: round(v, 2) for k, v in t.items()}, " peak RSS MiB:", round(r["peak_rss_mb"]))
-fwd = t.get("forward_dense_capture", 0) + t.get("forward_pruned", 0) + t.get("owl_outlier_pass", 0)
-bound = r.get("forward_gflop", 0) / float(os.environ["GFLOPS"])
-if bound > 0:
-    print(f"  forward: {fwd:.2f} s for {r['forward_gflop']:.0f} GFLOP; FLOP bound at the measured rate {bound:.2f} s; ratio {fwd/bound:.2f}x")
-PY
+    report "$WORK/prune-${method// /}.json"
   done
 fi
 
@@ -52,15 +55,5 @@ if [ "$what" = all ] || [ "$what" = llama90m ]; then
   /usr/bin/time -f "wall %e s, max RSS %M KiB" "$BIN/prune" --model "$WORK/llama-90m" --method wanda --sparsity 0.5 \
     --calib "$C4" --nsamples 32 --seqlen 512 --threads 2 --out "$WORK/llama-90m-pruned" --overwrite --quiet \
     --json "$WORK/prune-90m.json"
-  python3 - "$WORK/prune-90m.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-import os
-t = r["time_s"]
-print("  phases (s):", {k: round(v, 2) for k, v in t.items()}, " peak RSS MiB:", round(r["peak_rss_mb"]))
-fwd = t.get("forward_dense_capture", 0) + t.get("forward_pruned", 0) + t.get("owl_outlier_pass", 0)
-bound = r.get("forward_gflop", 0) / float(os.environ["GFLOPS"])
-if bound > 0:
-    print(f"  forward: {fwd:.2f} s for {r['forward_gflop']:.0f} GFLOP; FLOP bound at the measured rate {bound:.2f} s; ratio {fwd/bound:.2f}x")
-PY
+  report "$WORK/prune-90m.json"
 fi
