@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "fixtures.h"
 #include "prunekit/checkpoint.h"
@@ -145,4 +147,31 @@ TEST(Perplexity, Bfloat16WithinOnePercent) {
   PRUNEKIT_FIXTURE(model, "models/stories260K");
   PRUNEKIT_FIXTURE(ts, "data/tinystories-valid.txt");
   EXPECT_NEAR(ppl_of(model, ts, at::kBFloat16), 5.0683, 5.0683 * 1e-2);
+}
+
+TEST(EvalPplCli, BadInputIsOneLineExit2) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(ts, "data/tinystories-valid.txt");
+  const std::string dir = prunekit_test::temp_dir("badppl");
+  { std::ofstream(dir + "/empty.txt"); }
+  { std::ofstream(dir + "/short.txt") << "Once upon a time there was a cat.\n"; }
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"--model " + dir + "/nope --dataset " + ts, "nope"},
+      {"--model " + model + " --dataset " + dir + "/missing.txt", "missing.txt"},
+      {"--model " + model + " --dataset " + dir + "/empty.txt", "empty.txt"},
+      {"--model " + model + " --dataset " + dir + "/short.txt", "shorter than one window"},
+      {"--model " + model + " --dataset " + ts + " --seqlen 1", "--seqlen"},
+      {"--model " + model + " --dataset " + ts + " --seqlen 4096", "--seqlen"},
+      {"--model " + model + " --dataset " + ts + " --dtype float8", "--dtype"},
+      {"--model " + model + " --dataset " + ts + " --max-windows 1 --json /nonexistent-dir/x.json", "--json"},
+      {"--model " + model, "--dataset"},
+  };
+  for (const Case& c : cases) {
+    auto r = prunekit_test::run_cmd(prunekit_test::bin("eval-ppl") + " --quiet " + c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
 }

@@ -42,5 +42,7 @@ struct Stopwatch {
 bool file_exists(const std::string& path);
 bool dir_exists(const std::string& path);
 std::string read_file(const std::string& path);  // throws InputError naming the path
+// Refuse early (InputError naming `flag`) when `path` could not be created or replaced later.
+void check_writable(const std::string& path, const std::string& flag);
 
 }  // namespace prunekit

@@ -58,6 +58,13 @@ bool dir_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
+void check_writable(const std::string& path, const std::string& flag) {
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (!dir_exists(dir) || ::access(dir.c_str(), W_OK) != 0)
+    throw InputError(flag + ": cannot write " + path + " (directory missing or not writable)");
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(path + ": cannot open file");

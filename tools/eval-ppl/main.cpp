@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   return prunekit::guarded_main("eval-ppl", [&] {
     prunekit::set_threads(threads);
     if (batch < 1) throw prunekit::InputError("--batch: must be >= 1");
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
     const std::string text = prunekit::read_eval_text(dataset);
