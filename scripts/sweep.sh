@@ -43,19 +43,6 @@ SHARED=$(cd "$SHARED" && pwd)
 [ -x "$BIN/eval-zeroshot" ] || echo "sweep: $BIN/eval-zeroshot not built: zero-shot columns stay empty (rerun later to fill them)" >&2
 export BIN SHARED THREADS LIB
 
-# The machine the cells run on (for the report).
-mkdir -p "$RESULTS"
-{
-  echo "key,value"
-  echo "cpu,\"$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1 | tr -d '",')\""
-  echo "cores,$(nproc)"
-  echo "memory,$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "os,\"$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") | tr -d '",'), kernel $(uname -r)\""
-  echo "parallel cells (JOBS),$JOBS"
-  echo "threads per process,$THREADS"
-  echo "sweep started,$(date -u '+%Y-%m-%d %H:%M UTC')"
-} > "$RESULTS/machine.csv"
-
 # Plan every config; queue the cells that are not finished.
 QUEUE=()
 declare -A STUDY_OF_CFG=()
@@ -82,6 +69,20 @@ for cfg in "$@"; do
   done < "$sdir/runs/_plan/cells.txt"
   flock "$sdir/runs/.lock" python3 "$LIB" collect "$cfg" "$sdir" > /dev/null
 done
+# The machine the cells run on (for the report), when there are cells to run.
+if [ "${#QUEUE[@]}" -gt 0 ]; then
+  {
+    echo "key,value"
+    echo "cpu,\"$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1 | tr -d '",')\""
+    echo "cores,$(nproc)"
+    echo "memory,$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "os,\"$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") | tr -d '",'), kernel $(uname -r)\""
+    echo "parallel cells (JOBS),$JOBS"
+    echo "threads per process,$THREADS"
+    echo "sweep started,$(date -u '+%Y-%m-%d %H:%M UTC')"
+  } > "$RESULTS/machine.csv"
+fi
+
 echo "sweep: $n_total cells in $# config(s): $n_done already finished, ${#QUEUE[@]} to run, $JOBS at a time (threads $THREADS each)"
 
 # Each cell runs in its own session (setsid) so that an interrupted sweep can stop it entirely.
@@ -129,6 +130,7 @@ trap - INT TERM
 for cfg in "$@"; do
   sdir=${STUDY_OF_CFG[$cfg]}
   n=$(flock "$sdir/runs/.lock" python3 "$LIB" collect "$cfg" "$sdir")
+  rm -rf "$sdir/runs/_work"  # converted calibration text: rewritten by the next sweep's prepare step
   echo "sweep: $sdir/results.csv: $n cells finished"
 done
 echo "sweep: ran $ran cell(s), $failed failed, in $(( $(date +%s) - T0 )) s"

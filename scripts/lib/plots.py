@@ -64,7 +64,8 @@ class Plot:
             with open(os.path.join(self.work, f"{self.name}.{ext}.gp"), "w") as f:
                 f.write(term + "\n")
                 f.write(f"set output '{out}'\n")
-                f.write("set grid lc rgb '#dddddd'\nset key top left box opaque\nset datafile missing '?'\n")
+                f.write("set grid lc rgb '#dddddd'\nset key top left box opaque\nset datafile missing '?'\n"
+                        "set offsets 0, 0, graph 0.04, graph 0.04\n")
                 f.write("\n".join(self.body) + "\nunset multiplot\nset output\n")
 
 
@@ -109,22 +110,27 @@ def plot_default(res, work, out, png):
     made.append(p.name)
 
     if any(num(r.get("acc_mean")) is not None for r in rows):
-        p = Plot("default_acc", work, out, (900, 550))
+        p = Plot("default_acc", work, out, (1200, 560))
         dense = dense_of(rows)
-        clauses = []
-        for i, m in enumerate(METHODS):
-            pts = sorted((num(r["sparsity"]), num(r["acc_mean"])) for r in rows
-                         if r["method"] == m and r["pattern"] == "unstructured" and num(r["acc_mean"]) is not None)
-            if pts:
-                clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
-                               f"title '{LABEL[m]}'")
-        if dense and num(dense["acc_mean"]) is not None:
-            clauses.append(hline(dense["acc_mean"], "dense %.3f" % num(dense["acc_mean"])))
         ntasks = len([k for k in rows[0] if k.startswith("acc_") and k != "acc_mean"])
-        p.add(f"set title 'Mean zero-shot accuracy (lm-eval acc, {ntasks} tasks) vs sparsity'",
-              "set xlabel 'sparsity (fraction of weights pruned)'", "set ylabel 'mean accuracy'",
-              "set xrange [0.25:0.95]", "set xtics 0.1", "set key bottom left",
-              "plot " + ", \\\n  ".join(clauses))
+        panels = [("acc_mean", f"Mean zero-shot accuracy (lm-eval acc, {ntasks} tasks) vs sparsity", "mean accuracy")]
+        if "acc_tinystories_cloze" in rows[0] and ntasks > 1:
+            panels.append(("acc_tinystories_cloze", "tinystories-cloze accuracy vs sparsity (chance 0.25)",
+                           "accuracy, tinystories-cloze"))
+        p.add("set multiplot layout 1,%d" % len(panels))
+        for col, title, ylab in panels:
+            clauses = []
+            for i, m in enumerate(METHODS):
+                pts = sorted((num(r["sparsity"]), num(r[col])) for r in rows
+                             if r["method"] == m and r["pattern"] == "unstructured" and num(r[col]) is not None)
+                if pts:
+                    clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                                   f"title '{LABEL[m]}'")
+            if dense and num(dense[col]) is not None:
+                clauses.append(hline(dense[col], "dense %.3f" % num(dense[col])))
+            p.add(f"set title '{title}'", "set xlabel 'sparsity (fraction of weights pruned)'",
+                  f"set ylabel '{ylab}'", "set xrange [0.25:0.95]", "set xtics 0.1", "set bmargin 7",
+                  "set key below horizontal maxrows 2", "plot " + ", \\\n  ".join(clauses))
         p.write(png)
         made.append(p.name)
 
@@ -224,7 +230,7 @@ def plot_calibration(res, work, out, png):
     if not rows:
         return []
     dense = dense_of(rows)
-    p = Plot("calibration", work, out)
+    p = Plot("calibration", work, out, (1200, 560))
     p.add("set multiplot layout 1,2")
     corpora = []
     for r in rows:
@@ -242,7 +248,7 @@ def plot_calibration(res, work, out, png):
         p.add(f"set title 'Wanda 50 %: calibration corpus and windows, {DS_LABEL[ds]}'",
               "set xlabel 'calibration windows of 512 tokens (nsamples, log scale)'",
               f"set ylabel 'perplexity, {DS_LABEL[ds]}'", "set logscale x 2", "set xrange [0.8:160]",
-              "set key top right", "plot " + ", \\\n  ".join(clauses), "unset logscale x")
+              "set bmargin 7", "set key below horizontal", "plot " + ", \\\n  ".join(clauses), "unset logscale x")
     p.write(png)
     return [p.name]
 

@@ -118,7 +118,7 @@ def rel(a, b):
     a, b = num(a), num(b)
     if a is None or b is None or b == 0:
         return ""
-    return "%+.4f %%" % (100 * (a - b) / b)
+    return "%+.1e" % ((a - b) / b)
 
 
 def section_default(res, oracle, out, cfg):
@@ -134,6 +134,10 @@ def section_default(res, oracle, out, cfg):
     if os.path.exists(os.path.join(res, "plots", "default_acc.png")):
         out.append(img("default_acc"))
     out.append(img("default_nm"))
+    out.append("Zero-shot: stories260K is at chance on the six lm-eval tasks (see "
+               "`data/zeroshot/README.md`), so their accuracies, and the mean over the seven tasks, move by noise "
+               "and by degenerate pruned models that always pick the same answer (BoolQ is 62 % \"yes\"); "
+               "tinystories-cloze (chance 0.25) is the task that tracks the model's quality, hence its own panel.\n")
     out.append("All cells (realised sparsity = fraction of the 226,560 prunable weights that are zero; "
                "acc = lm-eval `acc` on the first items of each task, see the protocol above; "
                "prune s = `time_s.total` of the prune report; cell s = wall time of prune + all evaluations):\n")
@@ -167,7 +171,7 @@ def section_default(res, oracle, out, cfg):
         out.append(table(["cell", "oracle run", "realised sparsity", "ppl WikiText-2", "oracle", "rel diff",
                           "ppl TinyStories", "oracle", "rel diff"], cmp_rows))
         out.append(f"Largest |rel diff| over the {len(cmp_rows)} runs: " +
-                   "; ".join(f"{k}: {100 * v:.4f} %" for k, v in worst.items()) +
+                   "; ".join(f"{k}: {v:.1e}" for k, v in worst.items()) +
                    ". (The oracle README expects about 1e-4 relative for magnitude, Wanda, RIA and OWL, whose "
                    "masks must match upstream bit for bit, and a few percent for SparseGPT, whose masks depend "
                    "on float rounding in its Cholesky/OBS updates.)\n")
@@ -345,31 +349,54 @@ def main():
             out.append("```sh\n" + block.replace("\" --", "\" \\\n    --").replace(" --out", " \\\n    --out") + "\n```\n")
     if machine:
         out.append("**Machine**: " + ", ".join(f"{k}: {v}" for k, v in machine.items()) + "\n")
-    if timing:
-        tl = [[t["step"], f(t["wall_s"], 0), f(num(t["wall_s"]) / 60, 1) if num(t["wall_s"]) else "", t.get("note", "")]
-              for t in timing]
-        out.append("**Wall time** (`scripts/studies.sh`, `timing.csv`):\n")
-        out.append(table(["step", "wall s", "min", "note"], tl))
-        out.append("")
     # Per-study totals from the CSVs.
     tot = []
-    all_cw = all_cc = all_ppl = 0.0
+    all_cw = all_cc = 0.0
+    per_study_cc = {}
     jobs = num(machine.get("parallel cells (JOBS)")) or 2
     for s in STUDY_ORDER:
         rows = read(os.path.join(res, s, "results.csv"))
         if rows:
             cw = sum(num(r.get("cell_s")) or 0 for r in rows)
             cc = sum(num(r.get("cell_cpu_s")) or 0 for r in rows)
+            per_study_cc[s] = cc
             all_cw += cw
             all_cc += cc
             tot.append([s, str(len(rows)), f(cw, 0), f(cc, 0), f(cc / jobs / 60, 1)])
+    if timing:
+        tl = []
+        for t in timing:
+            busy = num(t.get("machine_busy_cpu_s"))
+            tl.append([t["started"], f"{t['cells_run']} of {t['cells_total']}", f(t["sweep_s"], 0),
+                       f(num(t["sweep_s"]) / 60, 1) if num(t["sweep_s"]) else "", f(t["plots_s"], 1),
+                       f(num(t["total_s"]) / 60, 1) if num(t["total_s"]) else "", f(busy, 0) if busy else "n/a"])
+        out.append("**Wall time** of `scripts/studies.sh` (`timing.csv`; one row per invocation that ran cells: "
+                   "a resumed run adds a row):\n")
+        out.append(table(["started", "cells run", "sweep s", "sweep min", "plots s", "total min",
+                          "machine busy CPU s during the sweep"], tl))
+        total_min = sum(num(t["total_s"]) or 0 for t in timing) / 60
+        est = all_cc / jobs / 60
+        txt = (f"Target: the default sweep and the four studies in under 30 minutes on 2 cores. Measured: "
+               f"**{total_min:.1f} min** wall in total. The cells' own CPU time (user + system, all their processes, "
+               f"from the CSVs) is {all_cc:.0f} s, i.e. {est:.1f} min when {jobs:g} cells run at a time with nothing "
+               f"else on the machine")
+        if "default" in per_study_cc:
+            txt += (f"; the default sweep alone (29 cells, full-file perplexity on 1.11 M tokens per cell) is "
+                    f"{per_study_cc['default'] / jobs / 60:.1f} min of that, the four studies "
+                    f"{(all_cc - per_study_cc['default']) / jobs / 60:.1f} min")
+        txt += "."
+        if len(timing) == 1 and num(timing[0].get("machine_busy_cpu_s")) and num(timing[0]["sweep_s"]):
+            busy, wall = num(timing[0]["machine_busy_cpu_s"]), num(timing[0]["sweep_s"])
+            other = max(0.0, busy - all_cc)
+            txt += (f" During the sweep the machine's {machine.get('cores', '2')} cores were busy for {busy:.0f} CPU s, "
+                    f"{other:.0f} of them ({100 * other / (wall * float(machine.get('cores', 2))):.0f} % of the cores' "
+                    f"time) spent by processes other than the cells.")
+        out.append(txt + "\n")
     if tot:
         tot.append(["**all**", str(sum(int(t[1]) for t in tot)), f(all_cw, 0), f(all_cc, 0), f(all_cc / jobs / 60, 1)])
-        out.append(f"\nPer study, from the CSVs (sums over cells; {jobs:g} cells run at a time, so a sweep's wall time is "
-                   f"about 1/{jobs:g} of the sum of its cells' wall times). The CPU seconds (user + system of every "
-                   "process of a cell) divided by the number of parallel cells estimate the wall time on an "
-                   "otherwise idle machine; a measured wall time well above that estimate means other jobs "
-                   "shared the cores:\n")
+        out.append(f"Per study, from the CSVs (sums over cells; {jobs:g} cells run at a time, so a sweep's wall time is "
+                   f"about 1/{jobs:g} of the sum of its cells' wall times; CPU s / {jobs:g} estimates it on an "
+                   "otherwise idle machine):\n")
         out.append(table(["study", "cells", "sum of cell wall s", "sum of cell CPU s",
                           f"CPU s / {jobs:g} (min)"], tot))
     out.append("\n## Protocols\n")
