@@ -18,8 +18,6 @@
 namespace prunekit {
 
 namespace sparse24_kernels {
-extern int64_t g_pf_bytes; extern int g_streams;
-static struct PfInit { PfInit() { if (const char* e = std::getenv("PK_PF")) g_pf_bytes = std::atoi(e); if (const char* e = std::getenv("PK_STREAMS")) g_streams = std::atoi(e); } } pf_init;
 namespace {
 
 inline float bf16_to_float(uint16_t b) {

@@ -11,7 +11,7 @@ namespace sparse24_kernels {
 namespace {
 
 // Software prefetch distance in the weight stream (bytes ahead of what is being read).
-constexpr int64_t kPrefetchBytes = 2048;
+constexpr int64_t kPrefetchBytes = 4096;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 

@@ -14,10 +14,7 @@ namespace sparse24_kernels {
 namespace {
 
 // Software prefetch distance in the weight stream (bytes ahead of what is being read).
-}  // namespace
-int64_t g_pf_bytes = 2048; int g_streams = 1;
-namespace {
-#define kPrefetchBytes g_pf_bytes
+constexpr int64_t kPrefetchBytes = 4096;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -57,7 +54,7 @@ inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, floa
       for (int t = 0; t < TT; ++t) acc[a][i][t] = _mm512_setzero_ps();
   for (int64_t s = 0; s < nsb; ++s) {
     const uint8_t* sb = tile + s * kSparseSuperBytes;
-    if (prefetch && kPrefetchBytes)
+    if (prefetch)
       for (int l = 0; l < kSparseSuperBytes / 64; ++l)
         _mm_prefetch(reinterpret_cast<const char*>(sb + kPrefetchBytes + 64 * l), _MM_HINT_T0);
     for (int j = 0; j < 2; ++j) {  // block 2s + j: columns 128s + 64j .. +64
@@ -102,7 +99,7 @@ inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, floa
       for (int t = 0; t < TT; ++t) acc[a][i][t] = _mm512_setzero_ps();
   for (int64_t c = 0; c < nchunk; ++c) {
     const uint16_t* ch = tile + 128 * c;  // 4 rows x 32 columns
-    if (prefetch && kPrefetchBytes)
+    if (prefetch)
       for (int l = 0; l < 4; ++l)
         _mm_prefetch(reinterpret_cast<const char*>(ch) + kPrefetchBytes + 64 * l, _MM_HINT_T0);
     __m512 wl[4], wh[4];
@@ -154,10 +151,7 @@ inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* 
   const int64_t tc = token_chunk(w.cols_padded);
   for (int64_t t0 = 0; t0 < T; t0 += tc) {
     const int64_t tn = min64(tc, T - t0);
-    const int64_t S = g_streams, len = q1 - q0, per = (len + S - 1) / S;
-    for (int64_t k = 0; k < per * S; ++k) {
-      const int64_t q = q0 + (k % S) * per + k / S;
-      if (q >= q1 || (k % S) * per + k / S >= (k % S + 1) * per) continue;
+    for (int64_t q = q0; q < q1; ++q) {
       for (int64_t t = 0; t < tn; t += 4) {
         const float* xs = x + (t0 + t) * ldx;
         float* ys = y + (t0 + t) * ldy;

@@ -100,8 +100,9 @@ int run_gemm(const GemmArgs& a) {
               m.threads, m.isa.c_str(), m.torch.c_str());
   if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
   std::printf(".\n");
-  std::printf("Median of up to %d timed runs after warm-up (cells marked † hit the %.1f s per-cell cap "
-              "and have fewer than 10 runs). Weights: %s.\n\n",
+  std::printf("Median of up to %d timed runs per path after warm-up, the paths of a cell interleaved round "
+              "robin (cells marked † hit the %.1f s per-path cap and have fewer than 10 runs). "
+              "Weights: random, pruned 2:4 by magnitude; %s.\n\n",
               opt.iters, opt.max_seconds,
               opt.working_set_mb == 0 ? "one copy (hot, may be cache resident)"
                                       : "copies rotated so each run reads weights not in cache");
