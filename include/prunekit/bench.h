@@ -70,11 +70,12 @@ struct MachineInfo {
   std::string torch;
   int64_t l3_bytes = 0;
   std::string blas, blas_core;  // OpenBLAS config and kernel family, when OpenBLAS is loaded
+  std::string env;              // threading/BLAS environment variables that were set
 };
 MachineInfo machine_info(sparse24::Isa isa);
 
-// Runs every (shape, tokens, path) cell, the paths of a (shape, tokens) cell interleaved round
-// robin; on_result is called as each cell finishes (speedup is
+// Runs every (shape, tokens, path) cell, each (shape, tokens) cell measured in 4 passes over
+// its paths; on_result is called as each cell finishes (speedup is
 // filled in the returned vector only, once a (shape, tokens) row is complete).
 std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
                                        const std::function<void(const GemmResult&)>& on_result = {});

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <chrono>
 #include <thread>
 #include <tuple>
 
@@ -18,7 +20,6 @@
 extern "C" {
 __attribute__((weak)) char* openblas_get_corename(void);
 __attribute__((weak)) char* openblas_get_config(void);
-__attribute__((weak)) void openblas_set_num_threads(int);
 }
 
 namespace prunekit {
@@ -262,6 +263,12 @@ MachineInfo machine_info(sparse24::Isa isa) {
   m.l3_bytes = l3_cache_bytes();
   if (openblas_get_config) m.blas = openblas_get_config();
   if (openblas_get_corename) m.blas_core = openblas_get_corename();
+  for (const char* var : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_CORETYPE", "PRUNEKIT_ISA"}) {
+    if (const char* v = std::getenv(var)) {
+      if (!m.env.empty()) m.env += " ";
+      m.env += std::string(var) + "=" + v;
+    }
+  }
   return m;
 }
 
@@ -274,8 +281,6 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
   double ws = opt.working_set_mb * 1024.0 * 1024.0;
   if (opt.working_set_mb < 0) ws = std::max<double>(2.0 * static_cast<double>(l3_cache_bytes()), 256.0 * 1024 * 1024);
   const sparse24::Isa isa = sparse24::resolve_isa(opt.isa);
-  // LibTorch's at::set_num_threads does not reach a pthread OpenBLAS: give it the same count.
-  if (openblas_set_num_threads) openblas_set_num_threads(num_threads());
 
   std::vector<GemmResult> results;
   for (size_t si = 0; si < opt.shapes.size(); ++si) {
@@ -292,8 +297,8 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       b.yb = at::empty({T, shape.out}, at::kBFloat16);
       bufs[T] = b;
     }
-    // All paths' weight copies live at once: the timed runs of a cell interleave the paths
-    // (round robin), so background load on a shared machine hits every path alike.
+    // All paths' weight copies live at once: a cell is measured in two passes over the paths, so
+    // background load on a shared machine hits every path alike (see the timing loop below).
     std::vector<Runner> runners;
     std::vector<int> next_copy(paths.size(), 0);
     at::Tensor reference;  // sanity: every path computes the same product (bf16 within rounding)
@@ -323,34 +328,39 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       std::vector<std::vector<double>> times(paths.size());
       std::vector<double> spent(paths.size(), 0.0);
       std::vector<bool> active(paths.size(), true);
-      // Warm-up; a single run longer than the cell budget is kept as the (only) measurement.
-      for (size_t p = 0; p < paths.size(); ++p) {
-        double warm = 0;
-        for (int i = 0; i < std::max(1, opt.warmup); ++i) {
-          const double t = run_path(p, b);
-          warm += t;
-          if (i == 0 && t >= opt.max_seconds) {
-            times[p].push_back(t);
-            active[p] = false;
-            break;
-          }
-          if (warm >= opt.max_seconds / 2) break;
-        }
-      }
-      // Timed rounds: each active path once per round (starting path rotates), until it has
-      // `iters` runs or has spent max_seconds.
-      for (int round = 0;; ++round) {
-        bool any = false;
+      // kPasses passes; in each, every path gets a block of runs (warm-up, then its share of the
+      // runs and of the time budget), the path order reversed every other pass. So slow phases of
+      // a shared machine (other jobs, a busy hyperthread sibling) hit every path alike. Blocks
+      // rather than run-by-run interleaving, with a pause after each: thread pools (OpenMP,
+      // OpenBLAS' pthreads behind LibTorch f32) keep spinning for a while after a call and would
+      // steal the cores from whatever runs next. A first warm-up run longer than the whole
+      // per-path budget is kept as the (only) measurement.
+      constexpr int kPasses = 4;
+      for (int pass = 0; pass < kPasses; ++pass) {
+        const int target = (opt.iters * (pass + 1) + kPasses - 1) / kPasses;
+        const double budget = opt.max_seconds * (pass + 1) / kPasses;
         for (size_t k = 0; k < paths.size(); ++k) {
-          const size_t p = (k + static_cast<size_t>(round)) % paths.size();
+          const size_t p = pass % 2 == 0 ? k : paths.size() - 1 - k;
           if (!active[p]) continue;
-          any = true;
-          const double t = run_path(p, b);
-          times[p].push_back(t);
-          spent[p] += t;
-          if (static_cast<int>(times[p].size()) >= opt.iters || spent[p] >= opt.max_seconds) active[p] = false;
+          double warm = 0;
+          const int warmup = pass == 0 ? std::max(1, opt.warmup) : 1;
+          for (int i = 0; i < warmup; ++i) {
+            const double t = run_path(p, b);
+            warm += t;
+            if (pass == 0 && i == 0 && t >= opt.max_seconds) {
+              times[p].push_back(t);
+              active[p] = false;
+              break;
+            }
+            if (warm >= opt.max_seconds / (2 * kPasses)) break;
+          }
+          while (active[p] && static_cast<int>(times[p].size()) < target && spent[p] < budget) {
+            const double t = run_path(p, b);
+            times[p].push_back(t);
+            spent[p] += t;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(paths[p] == kPathTorchF32 ? 150 : 20));
         }
-        if (!any) break;
       }
       for (size_t p = 0; p < paths.size(); ++p) {
         GemmResult res;
@@ -498,7 +508,7 @@ nlohmann::json gemm_json(const MachineInfo& m, const GemmBenchOptions& opt,
   nlohmann::json j;
   j["machine"] = {{"cpu", m.cpu},     {"cores", m.cores},       {"threads", m.threads},
                   {"isa", m.isa},     {"torch", m.torch},       {"l3_bytes", m.l3_bytes},
-                  {"blas", m.blas},   {"blas_core", m.blas_core}};
+                  {"blas", m.blas},   {"blas_core", m.blas_core}, {"env", m.env}};
   j["options"] = {{"iters", opt.iters},
                   {"warmup", opt.warmup},
                   {"max_seconds_per_cell", opt.max_seconds},

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "prunekit/bench.h"
@@ -99,9 +100,11 @@ int run_gemm(const GemmArgs& a) {
   std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores,
               m.threads, m.isa.c_str(), m.torch.c_str());
   if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
+  if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
   std::printf(".\n");
-  std::printf("Median of up to %d timed runs per path after warm-up, the paths of a cell interleaved round "
-              "robin (cells marked † hit the %.1f s per-path cap and have fewer than 10 runs). "
+  std::printf("Median of up to %d timed runs per path after warm-up, taken in 4 passes over the paths "
+              "(blocks with a pause between, so background load hits every path alike; cells marked "
+              "† hit the %.1f s per-path cap and have fewer than 10 runs). "
               "Weights: random, pruned 2:4 by magnitude; %s.\n\n",
               opt.iters, opt.max_seconds,
               opt.working_set_mb == 0 ? "one copy (hot, may be cache resident)"
@@ -125,6 +128,12 @@ int run_model() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // prunekit::init_process makes OpenMP's idle workers wait passively (so they leave OpenBLAS'
+  // pthread pool alone). Measured on the 2-core VM: fully passive workers make every
+  // OpenMP-parallel kernel (ours, LibTorch bf16) up to 2x slower, since a woken worker is often
+  // placed on its waker's core; a ~1 ms spin before sleeping keeps both LibTorch f32 and the
+  // OpenMP kernels fast. So add that spin unless the user chose a policy or spin count.
+  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) ::setenv("GOMP_SPINCOUNT", "100000", 1);
   prunekit::init_process(argc, argv);
   CLI::App app{"bench-sparse: dense vs packed 2:4 sparse kernels on CPU", "bench-sparse"};
   app.require_subcommand(1);
