@@ -9,6 +9,15 @@
 #include <tuple>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "fixtures.h"
+#include "prunekit/checkpoint.h"
+#include "prunekit/cpu_kernels.h"
+#include "prunekit/eval.h"
+#include "prunekit/model.h"
 #include "prunekit/sparse24.h"
 
 namespace sp = prunekit::sparse24;
@@ -255,4 +264,118 @@ TEST(Sparse24, EnvironmentForcesLevel) {
   else
     ::unsetenv("PRUNEKIT_ISA");
   EXPECT_EQ(sp::resolve_isa(sp::Isa::Auto), old ? sp::resolve_isa(sp::parse_isa(saved)) : sp::best_isa());
+}
+
+// ---- Whole models on our kernels (generate --sparse-kernels, bench-sparse model) ----
+
+namespace {
+
+// Rounds every decoder Linear weight to bf16 (kept as fp32): the values our kernels hold.
+void round_linears_to_bf16(prunekit::LlamaModel& model) {
+  for (prunekit::LayerWeights& w : model.layers())
+    for (at::Tensor& t : w.weight) t = t.to(at::kBFloat16).to(at::kFloat);
+}
+
+}  // namespace
+
+TEST(SparseKernels, GreedyTextIdenticalToDenseOnTheSame24Weights) {
+  PRUNEKIT_FIXTURE(dir, "models/stories260K");
+  prunekit::Checkpoint ck(dir);
+  prunekit::LlamaModel dense(ck, at::kFloat), packed(ck, at::kFloat);
+  prunekit::prune_24_by_magnitude(dense);
+  prunekit::prune_24_by_magnitude(packed);
+  round_linears_to_bf16(dense);  // the reference: LibTorch on exactly the weights we pack
+  const prunekit::KernelSwap swap =
+      prunekit::use_cpu_kernels(packed, prunekit::KernelMode::Sparse24, /*include_lm_head=*/false);
+  EXPECT_EQ(swap.linears, 5 * 7);
+  EXPECT_EQ(swap.swapped, 5 * 7);
+  EXPECT_TRUE(swap.dense_fallback.empty());
+  EXPECT_FALSE(swap.lm_head);
+  // fp32 weights held before; the packed copies are ~56 % of bf16, i.e. ~28 % of fp32 (padding of
+  // the 64-wide rows to 128 columns makes it larger on this tiny model).
+  EXPECT_LT(swap.bytes_after, swap.bytes_before * 6 / 10);
+  for (const prunekit::LayerWeights& w : packed.layers())
+    for (const at::Tensor& t : w.weight) EXPECT_FALSE(t.defined()) << "dense copy not released";
+
+  // Prefill logits agree to fp32 summation order; greedy text is identical.
+  const at::Tensor ids = at::tensor(std::vector<int64_t>{1, 403, 407, 261, 378, 266, 293, 260}, at::kLong).view({1, -1});
+  const at::Tensor a = dense.forward(ids), b = packed.forward(ids);
+  EXPECT_LT((a - b).abs().max().item<float>(), 1e-3);
+  const std::vector<int> prompt = {1, 403, 407, 261, 378};
+  const std::vector<int> ga = prunekit::greedy_generate(dense, prompt, 120);
+  const std::vector<int> gb = prunekit::greedy_generate(packed, prompt, 120);
+  EXPECT_GT(ga.size(), prompt.size() + 20);
+  EXPECT_EQ(ga, gb);
+}
+
+TEST(SparseKernels, DenseBf16ModeAndLmHeadMatchLibTorch) {
+  PRUNEKIT_FIXTURE(dir, "models/stories260K");
+  prunekit::Checkpoint ck(dir);
+  prunekit::LlamaModel ref(ck, at::kFloat), ours(ck, at::kFloat);
+  round_linears_to_bf16(ref);
+  ref.head().lm_head = ref.head().lm_head.to(at::kBFloat16).to(at::kFloat);  // untie: embed stays fp32
+  const prunekit::KernelSwap swap = prunekit::use_cpu_kernels(ours, prunekit::KernelMode::DenseBf16);
+  EXPECT_EQ(swap.swapped, 35);
+  EXPECT_TRUE(swap.lm_head);
+  EXPECT_GT(swap.lm_head_bytes, 0);
+  const at::Tensor ids = at::tensor(std::vector<int64_t>{1, 403, 407, 261, 378, 266}, at::kLong).view({2, 3});
+  const at::Tensor a = ref.forward(ids), b = ours.forward(ids);
+  EXPECT_LT((a - b).abs().max().item<float>(), 1e-3);
+  // last_only gives the last position's row of the full forward.
+  const at::Tensor last = ours.forward(ids, nullptr, /*last_only=*/true);
+  ASSERT_EQ(last.sizes(), (std::vector<int64_t>{2, 1, a.size(2)}));
+  EXPECT_TRUE(at::allclose(last[0][0], b[0][2], 1e-5, 1e-5));
+}
+
+TEST(SparseKernels, LinearsThatAreNot24StayDense) {
+  PRUNEKIT_FIXTURE(dir, "models/stories260K");
+  prunekit::Checkpoint ck(dir);
+  prunekit::LlamaModel ref(ck, at::kFloat), mixed(ck, at::kFloat);
+  prunekit::prune_24_by_magnitude(ref);
+  prunekit::prune_24_by_magnitude(mixed);
+  round_linears_to_bf16(ref);
+  // One Linear dense (not 2:4): it must stay on LibTorch, in fp32, unchanged.
+  at::manual_seed(3);
+  const at::Tensor dense_up = at::randn_like(ref.layers()[2].weight[prunekit::kUp]) * 0.05;
+  ref.layers()[2].weight[prunekit::kUp] = dense_up;
+  mixed.layers()[2].weight[prunekit::kUp] = dense_up.clone();
+  const prunekit::KernelSwap swap = prunekit::use_cpu_kernels(mixed, prunekit::KernelMode::Sparse24, false);
+  EXPECT_EQ(swap.swapped, 34);
+  ASSERT_EQ(swap.dense_fallback.size(), 1u);
+  EXPECT_EQ(swap.dense_fallback[0], "model.layers.2.mlp.up_proj");
+  EXPECT_TRUE(mixed.layers()[2].weight[prunekit::kUp].defined());
+  const at::Tensor ids = at::tensor(std::vector<int64_t>{1, 403, 407, 261}, at::kLong).view({1, -1});
+  EXPECT_LT((ref.forward(ids) - mixed.forward(ids)).abs().max().item<float>(), 1e-3);
+}
+
+TEST(SparseKernels, GenerateAndBenchSparseModelTools) {
+  PRUNEKIT_FIXTURE(dir, "models/stories260K");
+  using prunekit_test::bin;
+  using prunekit_test::run_cmd;
+  const std::string tmp = prunekit_test::temp_dir("sparse-tools");
+  // A dense checkpoint has no 2:4 Linear: refused with one line and exit 2.
+  auto r = run_cmd(bin("generate") + " --model " + dir + " --prompt 'Once upon' --max-new-tokens 5 --sparse-kernels");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--sparse-kernels: no Linear"), std::string::npos) << r.output;
+  // bench-sparse model with the on-the-fly 2:4 twin: every path, prefill and decode rows, JSON.
+  r = run_cmd(bin("bench-sparse") + " model --model " + dir +
+              " --prefill 16 --decode 4 --context 8 --batch 1,2 --repeats 1 --threads 1 --json " + tmp + "/m.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("2:4 speed-up vs fastest dense"), std::string::npos) << r.output;
+  std::ifstream f(tmp + "/m.json");
+  const nlohmann::json j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["paths"].size(), 4u);
+  EXPECT_EQ(j["results"].size(), 4u * 2 * 2);  // 4 paths x 2 batches x (prefill + decode)
+  for (const auto& row : j["results"]) {
+    EXPECT_GT(row["tokens_per_s"].get<double>(), 0) << row.dump();
+    if (row["path"] == "sparse24_ours") EXPECT_GT(row["speedup"].get<double>(), 0) << row.dump();
+  }
+  EXPECT_NE(j["paths"][3]["kernels"].get<std::string>().find("35 of 35"), std::string::npos);
+  // Bad input: one line, exit 2.
+  r = run_cmd(bin("bench-sparse") + " model --model " + tmp + "/nope --prefill 16");
+  EXPECT_EQ(r.code, 2) << r.output;
+  r = run_cmd(bin("bench-sparse") + " model --model " + dir + " --paths torch_f32,bogus");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--paths: unknown path 'bogus'"), std::string::npos) << r.output;
+  std::system(("rm -rf " + tmp).c_str());
 }

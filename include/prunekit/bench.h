@@ -87,5 +87,48 @@ std::string gemm_detail_markdown(const std::vector<GemmResult>& results);
 nlohmann::json gemm_json(const MachineInfo& machine, const GemmBenchOptions& opt,
                          const std::vector<GemmResult>& results);
 
+// ---- bench-sparse model: end-to-end prefill and decode, one path at a time ----
+
+extern const char* const kPathSparseTorch;  // "sparse24_torch_f32": the 2:4 twin on LibTorch f32 (control)
+
+struct ModelBenchOptions {
+  std::string model_dir;         // the dense checkpoint
+  std::string sparse_model_dir;  // its 2:4-pruned twin; empty: 2:4 by magnitude on the fly
+  std::vector<int64_t> prefill{128, 512, 2048};  // prompt lengths (tokens per sequence)
+  int64_t decode = 128;          // decode steps timed per batch size
+  int64_t decode_context = 128;  // prompt tokens in the KV cache before the timed decode steps
+  std::vector<int64_t> batch{1, 8};
+  std::vector<std::string> paths;  // empty: torch_f32, torch_bf16, dense_bf16_ours, sparse24_ours
+  int repeats = 3;            // prefill runs per cell (at most; the median is reported)
+  double max_seconds = 30.0;  // stop repeating a prefill cell once this much was spent
+  sparse24::Isa isa = sparse24::Isa::Auto;
+  uint64_t seed = 1234;
+};
+
+struct ModelResult {
+  std::string phase;  // "prefill" | "decode"
+  std::string path;
+  int64_t batch = 0;
+  int64_t tokens = 0;   // prefill: prompt length; decode: steps timed
+  int64_t context = 0;  // decode: tokens in the cache before the first timed step
+  int runs = 0;         // prefill: forward runs; decode: steps
+  double median_ms = 0;  // prefill: one forward; decode: one step (batch tokens)
+  double tokens_per_s = 0;
+  double speedup = 0;   // fastest dense path's median / this median (same phase, batch, tokens)
+};
+
+struct ModelPathInfo {
+  std::string path, checkpoint, kernels;  // kernels: what use_cpu_kernels did, or "LibTorch"
+  int64_t weight_bytes = 0;  // decoder Linear + lm_head weight bytes the path reads per token
+  double load_s = 0;
+};
+
+// on_result is called as each cell finishes (before speed-ups are known).
+std::vector<ModelResult> run_model_bench(const ModelBenchOptions& opt, std::vector<ModelPathInfo>* paths,
+                                         const std::function<void(const ModelResult&)>& on_result = {});
+std::string model_markdown(const std::vector<ModelResult>& results, const std::vector<ModelPathInfo>& paths);
+nlohmann::json model_json(const MachineInfo& machine, const ModelBenchOptions& opt,
+                          const std::vector<ModelResult>& results, const std::vector<ModelPathInfo>& paths);
+
 }  // namespace bench
 }  // namespace prunekit

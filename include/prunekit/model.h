@@ -81,12 +81,17 @@ class LlamaModel {
  public:
   LlamaModel(const Checkpoint& ck, at::ScalarType dtype);
   const LlamaConfig& config() const { return cfg_; }
-  // ids [B, T] starting at position caches[0].len; returns fp32 logits [B, T, vocab].
-  at::Tensor forward(const at::Tensor& ids, std::vector<KVCache>* caches = nullptr);
+  // ids [B, T] starting at position caches[0].len; returns fp32 logits [B, T, vocab], or
+  // [B, 1, vocab] for the last position only when last_only (decoding needs no more, and
+  // prefill then skips T - 1 rows of the lm_head product, as serving engines do).
+  at::Tensor forward(const at::Tensor& ids, std::vector<KVCache>* caches = nullptr, bool last_only = false);
   std::vector<KVCache> new_caches() const { return std::vector<KVCache>(cfg_.num_hidden_layers); }
   std::vector<LayerWeights>& layers() { return layers_; }
+  ModelHead& head() { return head_; }
   // Optional per-layer Linear override (e.g. packed 2:4 kernels), indexed by layer.
   std::vector<LinearOverride> overrides;
+  // Optional lm_head replacement: normed hidden [B, T, hidden] -> logits (any float dtype).
+  std::function<at::Tensor(const at::Tensor&)> lm_head_override;
 
  private:
   LlamaConfig cfg_;

@@ -86,8 +86,7 @@ Isa best_isa();                // best supported by the CPU, ignoring $PRUNEKIT_
 Isa resolve_isa(Isa isa);
 
 // Diagnostic: how many threads the kernels' row split puts to work for n row tiles (at most
-// at::get_num_threads()). The split uses LibTorch's intra-op (OpenMP) threads even though this
-// project's own code is compiled without -fopenmp (where at::parallel_for runs serially).
+// at::get_num_threads()), through LibTorch's intra-op (OpenMP) threads.
 int parallel_threads_used(int64_t n);
 
 // Columns per group and at most this many nonzeros in it.

@@ -30,7 +30,7 @@ const char* const kPathTorchBf16 = "torch_bf16";
 const char* const kPathDenseOurs = "dense_bf16_ours";
 const char* const kPathSparseOurs = "sparse24_ours";
 
-bool is_dense_path(const std::string& p) { return p != kPathSparseOurs; }
+bool is_dense_path(const std::string& p) { return p != kPathSparseOurs && p != kPathSparseTorch; }
 
 namespace {
 

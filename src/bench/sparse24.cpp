@@ -3,7 +3,6 @@
 #include "prunekit/sparse24.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/TensorIterator.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -145,44 +144,14 @@ const float* padded_x(const float* x, int64_t T, int64_t ldx, int64_t cols, int6
 }
 
 // f(begin, end) over [0, n) on LibTorch's intra-op threads (at::set_num_threads is honoured).
-// at::parallel_for is an inline template whose "#pragma omp parallel" is compiled in the CALLER's
-// translation unit: without -fopenmp there (the case for this project's targets) it silently runs
-// everything on one thread. So unless this file is built with OpenMP, hand the split to a
-// TensorIterator over tile numbers: its for_each is compiled inside libtorch (with OpenMP) and
-// gives each thread one contiguous range.
+// at::parallel_for's "#pragma omp parallel" is compiled in this translation unit: the build adds
+// -fopenmp to every target (CMakeLists.txt), without which it would silently run on one thread.
 template <typename F>
 void parallel_ranges(int64_t n, int64_t grain, const F& f) {
-  if (n <= 0) return;
-#ifdef _OPENMP
-  at::parallel_for(0, n, grain, f);
-#else
-  if (n <= grain || at::get_num_threads() <= 1 || at::in_parallel_region()) {
-    f(0, n);
-    return;
-  }
-  const at::Tensor ids = at::arange(n, at::kLong);
-  at::TensorIterator it = at::TensorIteratorConfig()
-                              .add_input(ids)
-                              .check_all_same_dtype(false)
-                              .resize_outputs(false)
-                              .build();
-  it.for_each(
-      [&](char** data, const int64_t* strides, int64_t size0, int64_t size1) {
-        for (int64_t j = 0; j < size1; ++j) {
-          const char* base = data[0] + j * strides[1];
-          if (strides[0] == static_cast<int64_t>(sizeof(int64_t))) {  // contiguous run of ids
-            const int64_t first = *reinterpret_cast<const int64_t*>(base);
-            f(first, first + size0);
-          } else {
-            for (int64_t k = 0; k < size0; ++k) {
-              const int64_t id = *reinterpret_cast<const int64_t*>(base + k * strides[0]);
-              f(id, id + 1);
-            }
-          }
-        }
-      },
-      grain);
+#ifndef _OPENMP
+#error "prunekit must be compiled with OpenMP (at::parallel_for runs serially without it)"
 #endif
+  if (n > 0) at::parallel_for(0, n, grain, f);
 }
 
 // Split row tiles (4 rows each) over threads; small problems stay on one thread.

@@ -17,7 +17,7 @@ std::vector<int> greedy_generate(LlamaModel& model, const std::vector<int>& prom
   int64_t generated = 0;
   while (true) {
     at::Tensor in = at::tensor(feed, at::kLong).view({1, -1});
-    at::Tensor logits = model.forward(in, &caches);
+    at::Tensor logits = model.forward(in, &caches, /*last_only=*/true);
     const int next = static_cast<int>(logits[0][-1].argmax().item<int64_t>());
     if (next == cfg.eos_token_id || next == cfg.bos_token_id) {
       if (stopped_on_special) *stopped_on_special = true;

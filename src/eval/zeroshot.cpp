@@ -389,7 +389,7 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
     const int64_t prefix_len = static_cast<int64_t>(first.ctx.size()) - first.start - 1;
     if (prefix_len > 0) {
       std::vector<int64_t> ids(first.ctx.begin() + first.start, first.ctx.end() - 1);
-      model.forward(ids_tensor(ids, 1, prefix_len), &prefix);
+      model.forward(ids_tensor(ids, 1, prefix_len), &prefix, /*last_only=*/true);  // only the cache is needed
     }
     for (size_t b0 = 0; b0 < members.size(); b0 += batch) {
       std::vector<Row> rows;

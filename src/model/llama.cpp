@@ -228,7 +228,7 @@ LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype) : cfg_(ck.con
   rope_ = std::make_unique<Rope>(cfg_, cfg_.max_position_embeddings);
 }
 
-at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* caches) {
+at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* caches, bool last_only) {
   at::Tensor h = head_.embed_ids(ids);
   const int64_t pos0 = caches ? (*caches)[0].len : 0;
   if (pos0 + ids.size(1) > cfg_.max_position_embeddings)
@@ -240,6 +240,8 @@ at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* cach
     if (i < overrides.size() && overrides[i]) opt.linear_override = &overrides[i];
     h = layer_forward(cfg_, layers_[i], h, *rope_, opt);
   }
+  if (last_only) h = h.narrow(1, h.size(1) - 1, 1);
+  if (lm_head_override) return lm_head_override(rms_norm(h, head_.final_norm, cfg_.rms_norm_eps)).to(at::kFloat);
   return head_.logits(h, cfg_.rms_norm_eps);
 }
 

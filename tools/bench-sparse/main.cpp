@@ -1,13 +1,15 @@
 // bench-sparse: what 2:4 sparsity buys on CPU.
 //   gemm  - Linear shapes of a model: LibTorch f32/bf16, our dense bf16 kernel, our packed 2:4.
-//   model - (not yet implemented) whole-model decode with --sparse-kernels.
+//   model - end-to-end prefill and decode: dense checkpoint vs its 2:4 twin on our packed kernels.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
 #include "prunekit/bench.h"
+#include "prunekit/checkpoint.h"
 #include "prunekit/cli.h"
 #include "prunekit/sparse24.h"
 
@@ -119,10 +121,79 @@ int run_gemm(const GemmArgs& a) {
   return 0;
 }
 
-// Placeholder for `bench-sparse model` (whole-model decode with --sparse-kernels): to be added.
-int run_model() {
-  std::fprintf(stderr, "bench-sparse model: not yet implemented\n");
-  return 2;
+struct ModelArgs {
+  std::string model, sparse_model, prefill = "128,512,2048", batch = "1,8", paths, isa = "auto", json_out;
+  int64_t decode = 128, context = 128;
+  int repeats = 3;
+  double max_seconds = 30.0;
+  int threads = 0;
+};
+
+int run_model(const ModelArgs& a) {
+  using namespace prunekit;
+  set_threads(a.threads);
+  bench::ModelBenchOptions opt;
+  opt.model_dir = a.model;
+  opt.sparse_model_dir = a.sparse_model;
+  opt.prefill = a.prefill.empty() || a.prefill == "0" ? std::vector<int64_t>{} : bench::parse_int_list(a.prefill, "--prefill");
+  opt.batch = bench::parse_int_list(a.batch, "--batch");
+  if (a.decode < 0) throw InputError("--decode: must be >= 0");
+  if (a.context < 1) throw InputError("--context: must be >= 1");
+  if (a.repeats < 1) throw InputError("--repeats: must be >= 1");
+  opt.decode = a.decode;
+  opt.decode_context = a.context;
+  opt.repeats = a.repeats;
+  opt.max_seconds = a.max_seconds;
+  try {
+    opt.isa = sparse24::resolve_isa(sparse24::parse_isa(a.isa));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string("--isa: ") + e.what());
+  }
+  const std::vector<std::string> known = {bench::kPathTorchF32, bench::kPathTorchBf16, bench::kPathDenseOurs,
+                                          bench::kPathSparseOurs, bench::kPathSparseTorch};
+  std::string cur;
+  for (char c : a.paths + ",") {
+    if (c != ',') {
+      cur += c;
+      continue;
+    }
+    if (!cur.empty() && std::find(known.begin(), known.end(), cur) == known.end())
+      throw InputError("--paths: unknown path '" + cur + "'");
+    if (!cur.empty()) opt.paths.push_back(cur);
+    cur.clear();
+  }
+  // Open both checkpoints before the long run so a bad directory fails in a second.
+  { Checkpoint check(opt.model_dir); }
+  if (!opt.sparse_model_dir.empty()) { Checkpoint check(opt.sparse_model_dir); }
+  std::ofstream json_file;
+  if (!a.json_out.empty()) {
+    json_file.open(a.json_out);
+    if (!json_file) throw InputError("--json: cannot write " + a.json_out);
+  }
+  const bench::MachineInfo m = bench::machine_info(opt.isa);
+  std::vector<bench::ModelPathInfo> infos;
+  auto results = bench::run_model_bench(opt, &infos, [](const bench::ModelResult& r) {
+    std::fprintf(stderr, "  %-18s %-7s batch %-3lld tokens %-5lld %4d runs  median %10.2f ms  %9.1f tok/s\n",
+                 r.path.c_str(), r.phase.c_str(), static_cast<long long>(r.batch), static_cast<long long>(r.tokens),
+                 r.runs, r.median_ms, r.tokens_per_s);
+  });
+  std::printf("## bench-sparse model: %s\n\n", opt.model_dir.c_str());
+  std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores, m.threads,
+              m.isa.c_str(), m.torch.c_str());
+  if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
+  if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
+  std::printf(".\n");
+  std::printf("Prefill: tokens/s of one forward over batch x tokens (KV cache filled, logits of the last "
+              "position only), median of up to %d runs. Decode: greedy steps with a KV cache after a "
+              "context of %lld tokens; tokens/s = batch / median step time over %lld steps. Activations "
+              "fp32 on every path except torch_bf16.\n\n",
+              opt.repeats, static_cast<long long>(opt.decode_context), static_cast<long long>(opt.decode));
+  std::printf("%s\n", bench::model_markdown(results, infos).c_str());
+  if (json_file.is_open()) {
+    json_file << bench::model_json(m, opt, results, infos).dump(2) << "\n";
+    std::fprintf(stderr, "bench-sparse model: wrote %s\n", a.json_out.c_str());
+  }
+  return 0;
 }
 
 }  // namespace
@@ -159,14 +230,32 @@ int main(int argc, char** argv) {
   gemm->add_option("--json", g.json_out, "write machine info and all results as JSON");
   prunekit::add_threads_flag(*gemm, &g.threads);
 
-  CLI::App* model = app.add_subcommand("model", "whole-model decode, dense vs --sparse-kernels (not yet implemented)");
-  model->allow_extras();
+  ModelArgs md;
+  CLI::App* model = app.add_subcommand("model", "end-to-end prefill and decode tokens/s: dense vs its 2:4 twin");
+  model->add_option("--model", md.model, "dense HF checkpoint directory")->required();
+  model->add_option("--sparse-model", md.sparse_model,
+                    "its 2:4-pruned twin (prune --pattern 2:4); default: 2:4 by magnitude on the fly");
+  model->add_option("--prefill", md.prefill, "prompt lengths, comma separated (0: no prefill rows)")->capture_default_str();
+  model->add_option("--decode", md.decode, "greedy decode steps timed per batch size (0: none)")->capture_default_str();
+  model->add_option("--context", md.context, "tokens in the KV cache before the timed decode steps")->capture_default_str();
+  model->add_option("--batch", md.batch, "batch sizes, comma separated")->capture_default_str();
+  model->add_option("--paths", md.paths,
+                    "torch_f32,torch_bf16,dense_bf16_ours,sparse24_ours (default) and/or sparse24_torch_f32 "
+                    "(the 2:4 twin on LibTorch: control)");
+  model->add_option("--repeats", md.repeats, "prefill runs per cell (at most)")->capture_default_str();
+  model->add_option("--max-seconds", md.max_seconds, "stop repeating a prefill cell after this long")->capture_default_str();
+  model->add_option("--isa", md.isa, "kernel level: auto|scalar|avx2|avx512")->capture_default_str();
+  model->add_option("--json", md.json_out, "write machine info, paths and all results as JSON");
+  prunekit::add_threads_flag(*model, &md.threads);
+  model->footer("Paths run one after another, each with its own copy of the model in memory (fp32 for "
+                  "torch_f32 and our kernels' activations, bf16 for torch_bf16; our kernels hold bf16 or "
+                  "packed 2:4 weights).");
 
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
   return prunekit::guarded_main("bench-sparse", [&] {
     if (gemm->parsed()) return run_gemm(g);
-    if (model->parsed()) return run_model();
+    if (model->parsed()) return run_model(md);
     return 2;
   });
 }

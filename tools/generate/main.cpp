@@ -6,6 +6,7 @@
 
 #include "prunekit/checkpoint.h"
 #include "prunekit/cli.h"
+#include "prunekit/cpu_kernels.h"
 #include "prunekit/eval.h"
 #include "prunekit/model.h"
 #include "prunekit/tokenizer.h"
@@ -17,11 +18,15 @@ int main(int argc, char** argv) {
   std::string model_dir, prompt, dtype = "float32", json_out;
   int64_t max_new = 0;
   int threads = 0;
+  bool sparse_kernels = false;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
   app.add_option("--prompt", prompt, "prompt text (BOS is prepended)")->required();
   app.add_option("--max-new-tokens", max_new, "stop after this many new tokens (0: position limit)");
   app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
   app.add_option("--json", json_out, "write {prompt_ids, ids, text} to this file");
+  app.add_flag("--sparse-kernels", sparse_kernels,
+               "run the 2:4-sparse Linears on prunekit's packed 2:4 CPU kernels (weights held in bf16; "
+               "Linears that are not 2:4 stay dense)");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
@@ -31,6 +36,13 @@ int main(int argc, char** argv) {
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
     prunekit::LlamaModel model(ck, prunekit::parse_compute_dtype(dtype));
+    if (sparse_kernels) {
+      const prunekit::KernelSwap swap = prunekit::use_cpu_kernels(model, prunekit::KernelMode::Sparse24, /*include_lm_head=*/false);
+      if (swap.swapped == 0)
+        throw prunekit::InputError("--sparse-kernels: no Linear of " + model_dir +
+                                   " is 2:4 sparse (prune it with --pattern 2:4 first)");
+      std::fprintf(stderr, "generate: %s\n", prunekit::describe(swap, prunekit::KernelMode::Sparse24).c_str());
+    }
     const std::vector<int> prompt_ids = tok.encode(prompt, true);
     const std::vector<int> ids = prunekit::greedy_generate(model, prompt_ids, max_new);
     const std::string text = tok.decode(ids);
