@@ -24,7 +24,9 @@ double current_rss_mb();
 // Call first in main(). LibTorch's OpenMP workers spin while idle and then fight OpenBLAS's own
 // pthread pool for the cores (measured: 2 threads 2x slower than 1 on stories260K). OpenMP
 // reads OMP_WAIT_POLICY only when it loads, before main(), so when it is unset this sets it to
-// PASSIVE and re-executes the program once (a user's own setting is respected).
+// PASSIVE and re-executes the program once (a user's own setting is respected). The same re-exec
+// sets OPENBLAS_CORETYPE when OpenBLAS failed to recognise the CPU (generic "Prescott" kernels on
+// a VM that hides the CPU model) but the CPU has AVX2/AVX-512 (see common.cpp).
 void init_process(int argc, char** argv);
 
 // Intra-op threads for LibTorch and our kernels; n <= 0 means all cores.

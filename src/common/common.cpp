@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -29,11 +30,40 @@ static double read_status_kb(const char* key) {
 double peak_rss_mb() { return read_status_kb("VmHWM") / 1024.0; }
 double current_rss_mb() { return read_status_kb("VmRSS") / 1024.0; }
 
+// OpenBLAS (Debian builds it DYNAMIC_ARCH) picks its kernels from the CPU's family/model numbers.
+// Some hypervisors hide them ("Intel(R) Xeon(R) Processor"), and OpenBLAS then falls back to its
+// generic SSE3 "Prescott" kernels: measured on such a VM with AVX-512, fp32 matmul several times
+// slower. When that happened, name the kernels the CPU's feature flags support (what OpenBLAS
+// itself would choose for them). OpenBLAS reads OPENBLAS_CORETYPE only when it loads.
+static const char* openblas_coretype_fix() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return nullptr;  // the user's choice
+  using CoreName = char* (*)();
+  auto corename = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!corename || !corename()) return nullptr;
+  std::string core = corename();
+  for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (core != "prescott") return nullptr;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  return nullptr;
+}
+
 void init_process(int argc, char** argv) {
   (void)argc;
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+  bool changed = false;
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    changed = true;
+  }
+  if (const char* core = openblas_coretype_fix()) {
+    ::setenv("OPENBLAS_CORETYPE", core, 1);
+    changed = true;
+  }
+  // Both are read when the libraries load, before main(): run the program again with them set.
+  if (changed) ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
 }
 
 static int g_threads = 0;
