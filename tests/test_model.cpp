@@ -14,6 +14,7 @@
 #include "prunekit/corpus.h"
 #include "prunekit/eval.h"
 #include "prunekit/model.h"
+#include "prunekit/sparse24.h"
 #include "prunekit/tokenizer.h"
 
 using nlohmann::json;
@@ -174,4 +175,36 @@ TEST(EvalPplCli, BadInputIsOneLineExit2) {
     EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
+}
+
+// The fused fp32 attention kernel against LibTorch's eager ops: head dims of small and real
+// models, grouped-query heads, a cached prefix (Tk > T), single-token decode, a non-contiguous
+// q as layer_forward hands it, and every ISA level this CPU has.
+TEST(Attention, FusedKernelMatchesEagerOps) {
+  struct Case {
+    int64_t nh, kvh, T, Tk, D;
+  } cases[] = {{8, 4, 37, 37, 8}, {8, 8, 64, 64, 64}, {4, 2, 5, 50, 128},
+               {32, 4, 1, 300, 64}, {6, 3, 17, 17, 7}, {2, 1, 1, 1, 16}};
+  const char* saved = std::getenv("PRUNEKIT_ISA");
+  const std::string saved_isa = saved ? saved : "";
+  for (const char* isa : {"scalar", "avx2", "avx512"}) {
+    if (!prunekit::sparse24::isa_supported(prunekit::sparse24::parse_isa(isa))) continue;
+    ::setenv("PRUNEKIT_ISA", isa, 1);
+    for (const Case& c : cases) {
+      at::manual_seed(c.D * 131 + c.T);
+      // q as layer_forward makes it: [T, nh, D] viewed as [nh, T, D] (not contiguous).
+      at::Tensor q = at::randn({c.T, c.nh, c.D}).transpose(0, 1) * 2.0;
+      at::Tensor k = at::randn({c.Tk, c.kvh, c.D}).transpose(0, 1) * 2.0;
+      at::Tensor v = at::randn({c.kvh, c.Tk, c.D});
+      const at::Tensor eager = prunekit::causal_attention(q, k, v, prunekit::AttentionImpl::Eager);
+      const at::Tensor fused = prunekit::causal_attention(q, k, v, prunekit::AttentionImpl::Fused);
+      ASSERT_EQ(eager.sizes(), fused.sizes());
+      EXPECT_LT((eager - fused).abs().max().item<float>(), 2e-5)
+          << isa << " nh " << c.nh << " kvh " << c.kvh << " T " << c.T << " Tk " << c.Tk << " D " << c.D;
+    }
+  }
+  if (saved)
+    ::setenv("PRUNEKIT_ISA", saved_isa.c_str(), 1);
+  else
+    ::unsetenv("PRUNEKIT_ISA");
 }

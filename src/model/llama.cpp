@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
+#include "attention_kernel.h"
 #include "prunekit/common.h"
 #include "prunekit/model.h"
+#include "prunekit/sparse24.h"
 
 namespace prunekit {
 
@@ -142,6 +145,78 @@ static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Ten
   return out.view({nh, T, D});
 }
 
+// The fused fp32 kernel (attention_kernel.h) for an ISA level. layer_forward uses it unless
+// $PRUNEKIT_ATTENTION=eager; $PRUNEKIT_ISA picks the level.
+using AttnKernel = void (*)(const attn_kernels::AttnTask&);
+static AttnKernel fused_kernel_for(sparse24::Isa isa) {
+  switch (isa) {
+    case sparse24::Isa::Avx512: return attn_kernels::attend_rows_avx512;
+    case sparse24::Isa::Avx2: return attn_kernels::attend_rows_avx2;
+    default: return attn_kernels::attend_rows_portable;
+  }
+}
+// What layer_forward uses, resolved once.
+static AttnKernel default_attention_kernel() {
+  static const AttnKernel kernel = [] {
+    const char* mode = std::getenv("PRUNEKIT_ATTENTION");
+    if (mode && std::string(mode) == "eager") return AttnKernel(nullptr);
+    return fused_kernel_for(sparse24::resolve_isa(sparse24::Isa::Auto));
+  }();
+  return kernel;
+}
+
+// Same contract as attend() for fp32, written straight into out [T, nh * D] (contiguous): one
+// fused pass per query row (attention_kernel.h) instead of five LibTorch ops over the scores.
+static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                         int64_t n_rep, at::Tensor out) {
+  const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), kvh = k.size(0), Tk = k.size(1);
+  const at::Tensor qc = q.contiguous();
+  const at::Tensor kT = k.transpose(1, 2).contiguous();  // [kvh, D, Tk]: keys contiguous per d
+  const at::Tensor vT = v.transpose(1, 2).contiguous();
+  std::vector<float> scratch(static_cast<size_t>(Tk));
+  for (int64_t g = 0; g < kvh; ++g) {
+    attn_kernels::AttnTask task;
+    task.q = qc.data_ptr<float>() + g * n_rep * T * D;
+    task.kT = kT.data_ptr<float>() + g * D * Tk;
+    task.vT = vT.data_ptr<float>() + g * D * Tk;
+    task.out = out.data_ptr<float>() + g * n_rep * D;
+    task.out_row_stride = nh * D;
+    task.n_rep = n_rep;
+    task.T = T;
+    task.Tk = Tk;
+    task.D = D;
+    task.offset = Tk - T;
+    task.scale = static_cast<float>(1.0 / std::sqrt(double(D)));
+    task.scratch = scratch.data();
+    kernel(task);
+  }
+}
+
+static void causal_attention_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, at::Tensor out,
+                                  AttentionImpl impl) {
+  const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), n_rep = nh / k.size(0);
+  AttnKernel fused = nullptr;
+  if (impl != AttentionImpl::Eager && q.scalar_type() == at::kFloat && q.is_cpu()) {
+    fused = impl == AttentionImpl::Fused ? fused_kernel_for(sparse24::resolve_isa(sparse24::Isa::Auto))
+                                         : default_attention_kernel();
+  }
+  if (fused && out.is_contiguous()) {
+    attend_fused(fused, q, k, v, n_rep, out);
+  } else if (fused) {
+    at::Tensor tmp = at::empty({T, nh * D}, q.options());
+    attend_fused(fused, q, k, v, n_rep, tmp);
+    out.copy_(tmp);
+  } else {
+    out.copy_(attend(q, k, v, n_rep).transpose(0, 1).reshape({T, nh * D}));
+  }
+}
+
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, AttentionImpl impl) {
+  at::Tensor out = at::empty({q.size(1), q.size(0) * q.size(2)}, q.options());
+  causal_attention_into(q, k, v, out, impl);
+  return out;
+}
+
 at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at::Tensor& x,
                          const Rope& rope, const ForwardOptions& opt) {
   const int64_t B = x.size(0), T = x.size(1);
@@ -178,10 +253,7 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
   // One sequence per task: the per-sequence ops are small, and intra-op threading of many
   // small ops costs more in synchronisation than it gains (measured 9x slower on stories260K).
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      at::Tensor o = attend(q[b], k[b], v[b], nh / kvh);  // [nh, T, D]
-      attn[b].copy_(o.transpose(0, 1).reshape({T, nh * D}));
-    }
+    for (int64_t b = b0; b < b1; ++b) causal_attention_into(q[b], k[b], v[b], attn[b], AttentionImpl::Auto);
   });
   capture(kO, attn);
   at::Tensor hidden = x + linear(w, kO, attn, opt);
