@@ -22,7 +22,7 @@ tok_flag=()
 if [ "$mode" = quick ]; then
   TOKENS=1,8,128; ITERS=5; MAXS=0.5; PREFILL=64; DECODE=8; BATCH=1
 else
-  TOKENS=1,2,4,8,32,128,512,2048; ITERS=20; MAXS=2; PREFILL=128,512; DECODE=32; BATCH=1,8
+  TOKENS=1,2,4,8,32,128,512,2048; ITERS=20; MAXS=2; PREFILL=128,512; DECODE=32; BATCH=1,4
 fi
 
 # Synthetic checkpoints (random weights, real shapes): tinyllama-1.1b whole, llama-2-7b with 4 of

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,10 @@ static const char* openblas_coretype_fix() {
 
 void init_process(int argc, char** argv) {
   (void)argc;
+  // glibc gives every thread that allocates its own malloc arena, and freed blocks stay in it:
+  // with the OpenMP workers allocating in the attention and the kernels, peak RSS of prune on
+  // tinyllama-1.1b rose from 1060 to 1412 MiB at the same speed. One arena, unless the user chose.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 1);
   bool changed = false;
   if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);

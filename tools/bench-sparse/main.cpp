@@ -30,6 +30,30 @@ struct GemmArgs {
   int threads = 0;
 };
 
+// The "Machine: ..." line under each table's heading.
+void print_machine_line(const prunekit::bench::MachineInfo& m) {
+  std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores,
+              m.threads, m.isa.c_str(), m.torch.c_str());
+  if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
+  if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
+  std::printf(".\n");
+}
+
+// "a,b,,c" -> {"a", "b", "c"}
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c != ',') {
+      cur += c;
+    } else if (!cur.empty()) {
+      out.push_back(cur);
+      cur.clear();
+    }
+  }
+  return out;
+}
+
 int run_gemm(const GemmArgs& a) {
   using namespace prunekit;
   set_threads(a.threads);
@@ -48,28 +72,14 @@ int run_gemm(const GemmArgs& a) {
     throw InputError(std::string("--isa: ") + e.what());
   }
   if (!a.paths.empty()) {
-    std::string cur;
-    for (char c : a.paths + ",") {
-      if (c == ',') {
-        if (!cur.empty()) opt.paths.push_back(cur);
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
+    opt.paths = split_commas(a.paths);
   } else {
     bool f32 = false, bf16 = false;
-    std::string cur;
-    for (char c : a.dtype + ",") {
-      if (c != ',') {
-        cur += c;
-        continue;
-      }
-      if (cur == "f32" || cur == "float32") f32 = true;
-      else if (cur == "bf16" || cur == "bfloat16") bf16 = true;
-      else if (cur == "both") f32 = bf16 = true;
-      else if (!cur.empty()) throw InputError("--dtype: '" + cur + "' is not f32, bf16 or both");
-      cur.clear();
+    for (const std::string& d : split_commas(a.dtype)) {
+      if (d == "f32" || d == "float32") f32 = true;
+      else if (d == "bf16" || d == "bfloat16") bf16 = true;
+      else if (d == "both") f32 = bf16 = true;
+      else throw InputError("--dtype: '" + d + "' is not f32, bf16 or both");
     }
     if (f32) opt.paths.push_back(bench::kPathTorchF32);
     if (bf16) opt.paths.push_back(bench::kPathTorchBf16);
@@ -99,11 +109,7 @@ int run_gemm(const GemmArgs& a) {
                  r.weight_gbps);
   });
   std::printf("## bench-sparse gemm: %s\n\n", a.shape.c_str());
-  std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores,
-              m.threads, m.isa.c_str(), m.torch.c_str());
-  if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
-  if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
-  std::printf(".\n");
+  print_machine_line(m);
   std::printf("Median of up to %d timed runs per path after warm-up, taken in 4 passes over the paths "
               "(blocks with a pause between, so background load hits every path alike; cells marked "
               "† hit the %.1f s per-path cap and have fewer than 10 runs). "
@@ -151,16 +157,9 @@ int run_model(const ModelArgs& a) {
   }
   const std::vector<std::string> known = {bench::kPathTorchF32, bench::kPathTorchBf16, bench::kPathDenseOurs,
                                           bench::kPathSparseOurs, bench::kPathSparseTorch};
-  std::string cur;
-  for (char c : a.paths + ",") {
-    if (c != ',') {
-      cur += c;
-      continue;
-    }
-    if (!cur.empty() && std::find(known.begin(), known.end(), cur) == known.end())
-      throw InputError("--paths: unknown path '" + cur + "'");
-    if (!cur.empty()) opt.paths.push_back(cur);
-    cur.clear();
+  for (const std::string& p : split_commas(a.paths)) {
+    if (std::find(known.begin(), known.end(), p) == known.end()) throw InputError("--paths: unknown path '" + p + "'");
+    opt.paths.push_back(p);
   }
   // Open both checkpoints before the long run so a bad directory fails in a second.
   { Checkpoint check(opt.model_dir); }
@@ -178,11 +177,7 @@ int run_model(const ModelArgs& a) {
                  r.runs, r.median_ms, r.tokens_per_s);
   });
   std::printf("## bench-sparse model: %s\n\n", opt.model_dir.c_str());
-  std::printf("Machine: %s, %d cores, %d threads, kernel ISA %s, LibTorch %s", m.cpu.c_str(), m.cores, m.threads,
-              m.isa.c_str(), m.torch.c_str());
-  if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
-  if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
-  std::printf(".\n");
+  print_machine_line(m);
   std::printf("Prefill: tokens/s of one forward over batch x tokens (KV cache filled, logits of the last "
               "position only), median of up to %d runs. Decode: greedy steps with a KV cache after a "
               "context of %lld tokens; tokens/s = batch / median step time over %lld steps. Activations "
