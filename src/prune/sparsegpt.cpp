@@ -2,17 +2,22 @@
 // OBS weight updates column by column in blocks, the mask chosen per 128-column block
 // (unstructured) or per group of M columns as the sweep reaches it (N:M).
 #include <cmath>
+#include <utility>
 
 #include "prune/methods.h"
 
 namespace prunekit {
 namespace {
 
-// Upper Cholesky factor of H^-1, or undefined when H is not positive definite.
-at::Tensor inverse_cholesky_upper(const at::Tensor& H) {
+// Upper Cholesky factor of H^-1, or undefined when H is not positive definite. Takes H by value
+// and drops each intermediate as soon as the next exists: for down_proj of a 1B model every one
+// of them is intermediate^2 floats (127 MB), so at most two are alive at a time.
+at::Tensor inverse_cholesky_upper(at::Tensor H) {
   auto [L, info] = at::linalg_cholesky_ex(H, /*upper=*/false, /*check_errors=*/false);
+  H.reset();
   if (info.item<int64_t>() != 0) return {};
   at::Tensor inv = at::cholesky_inverse(L, /*upper=*/false);
+  L.reset();
   auto [U, info2] = at::linalg_cholesky_ex(inv, /*upper=*/true, /*check_errors=*/false);
   if (info2.item<int64_t>() != 0) return {};
   return U;
@@ -27,12 +32,11 @@ class SparseGptPruner : public Pruner {
 
   PruneOutcome prune(LinearSite& site, const SparsitySpec& spec) const override {
     PruneOutcome out;
-    const at::Tensor W0 = site.weight.to(at::kFloat).clone();
     at::Tensor H = site.stats.hessian.clone();
     // Dead inputs (never active): H[c,c] = 1 and W[:, c] = 0, as upstream.
     at::Tensor dead = H.diagonal() == 0;
     H.diagonal().masked_fill_(dead, 1.0);
-    at::Tensor W = W0.clone();
+    at::Tensor W = site.weight.to(at::kFloat).clone();
     W.index_put_({at::indexing::Slice(), dead}, 0.0);
     out.extra["dead_inputs"] = dead.sum().item<int64_t>();
 
@@ -43,7 +47,7 @@ class SparseGptPruner : public Pruner {
     for (;; ++retries) {
       at::Tensor Hd = H.clone();
       Hd.diagonal().add_(percdamp * mean_diag);
-      at::Tensor Hinv = inverse_cholesky_upper(Hd);
+      at::Tensor Hinv = inverse_cholesky_upper(std::move(Hd));
       if (Hinv.defined()) {
         result = sweep(W.clone(), Hinv, spec);
         if (at::isfinite(result).all().item<bool>()) break;
