@@ -6,10 +6,10 @@ plots.py RESULTS_DIR WORK_DIR PNG_TERMINAL
   WORK_DIR/<plot>.png.gp / <plot>.svg.gp scripts whose output is RESULTS_DIR/plots/<plot>.{png,svg};
   prints the plot names it wrote. A study whose CSV is missing or empty is skipped.
 """
-import csv
-import math
 import os
 import sys
+
+from csvutil import num, read
 
 METHODS = ["magnitude", "wanda", "ria", "owl_wanda", "sparsegpt"]
 LABEL = {"magnitude": "magnitude", "wanda": "Wanda", "ria": "RIA", "owl_wanda": "OWL-Wanda",
@@ -18,22 +18,6 @@ LABEL = {"magnitude": "magnitude", "wanda": "Wanda", "ria": "RIA", "owl_wanda": 
          "wikitext2": "WikiText-2", "tinystories_ds": "TinyStories"}
 DS_LABEL = {"wikitext2": "WikiText-2", "tinystories": "TinyStories"}
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return list(csv.DictReader(f))
-    except OSError:
-        return []
-
-
-def num(x):
-    try:
-        v = float(x)
-        return v if math.isfinite(v) else None
-    except (TypeError, ValueError):
-        return None
 
 
 class Plot:

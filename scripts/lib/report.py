@@ -7,32 +7,17 @@ RESULTS_DIR/machine.csv and timing.csv (written by scripts/studies.sh), and, for
 with the reference implementations, ORACLE_DIR/<run>/ppl.json. The protocol text of each study
 comes from its config (CONFIG_DIR/*.json).
 """
-import csv
 import glob
 import json
 import math
 import os
 import sys
 
+from csvutil import num, read
+
 METHOD_LABEL = {"dense": "dense", "magnitude": "magnitude", "wanda": "Wanda", "ria": "RIA",
                 "owl_wanda": "OWL-Wanda", "sparsegpt": "SparseGPT"}
 STUDY_ORDER = ["default", "modules", "layers", "calibration", "ria-a"]
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return list(csv.DictReader(f))
-    except OSError:
-        return []
-
-
-def num(x):
-    try:
-        v = float(x)
-        return v if math.isfinite(v) else None
-    except (TypeError, ValueError):
-        return None
 
 
 def f(x, nd=2, pct=False):
