@@ -4,7 +4,10 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -14,6 +17,7 @@
 #include <fstream>
 
 #include "fixtures.h"
+#include "prunekit/bench.h"
 #include "prunekit/checkpoint.h"
 #include "prunekit/cpu_kernels.h"
 #include "prunekit/eval.h"
@@ -378,4 +382,86 @@ TEST(SparseKernels, GenerateAndBenchSparseModelTools) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--paths: unknown path 'bogus'"), std::string::npos) << r.output;
   std::system(("rm -rf " + tmp).c_str());
+}
+
+// ---- bench-sparse gemm ----
+
+TEST(BenchSparse, GemmToolTablesJsonAndErrors) {
+  using prunekit_test::bin;
+  using prunekit_test::run_cmd;
+  const std::string tmp = prunekit_test::temp_dir("bench-gemm");
+  auto r = run_cmd(bin("bench-sparse") + " gemm --shape '0,256,64;2,128,96' --tokens 1,3 --iters 3 --warmup 1" +
+                   " --max-seconds 0.2 --hot --threads 1 --json " + tmp + "/g.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("| 2:4 weight GB/s | 2:4 speedup vs best dense |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| 256->64 (256->64) | 3 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| 128->96 (128->96) | 2 |"), std::string::npos) << r.output;
+  std::ifstream f(tmp + "/g.json");
+  const nlohmann::json j = nlohmann::json::parse(f);
+  // 4 paths x (2 token counts of the first shape + the second shape's pinned 2 tokens).
+  ASSERT_EQ(j["results"].size(), 4u * 3);
+  std::map<std::string, int64_t> bytes;
+  for (const auto& row : j["results"]) {
+    EXPECT_GE(row["runs"].get<int>(), 1) << row.dump();
+    EXPECT_GT(row["median_ms"].get<double>(), 0) << row.dump();
+    EXPECT_GT(row["speedup"].get<double>(), 0) << row.dump();
+    EXPECT_LE(row["min_ms"].get<double>(), row["median_ms"].get<double>()) << row.dump();
+    if (row["shape"] == "256->64") bytes[row["path"]] = row["weight_bytes"].get<int64_t>();
+  }
+  EXPECT_EQ(bytes["torch_f32"], 256 * 64 * 4);
+  EXPECT_EQ(bytes["torch_bf16"], 256 * 64 * 2);
+  EXPECT_NEAR(static_cast<double>(bytes["sparse24_ours"]) / bytes["torch_bf16"], 0.5625, 0.01);
+  // Bad input: one line, exit 2. The CUDA paths need a LibTorch >= 2.1 with CUDA and a device.
+  r = run_cmd(bin("bench-sparse") + " gemm --shape 0,250,64 --tokens 1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("multiple of 4"), std::string::npos) << r.output;
+  r = run_cmd(bin("bench-sparse") + " gemm --device tpu");
+  EXPECT_EQ(r.code, 2) << r.output;
+  std::string why;
+  if (!prunekit::bench::cuda_paths_available(&why)) {
+    r = run_cmd(bin("bench-sparse") + " gemm --device cuda --shape 0,256,64 --tokens 1");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--device cuda: " + why), std::string::npos) << r.output;
+  }
+  std::system(("rm -rf " + tmp).c_str());
+}
+
+// One weight-GB/s and speed-up column pair per 2:4 path (CUDA runs have an fp16 and a bf16 one),
+// speed-ups against the fastest dense path of the same cell.
+TEST(BenchSparse, SummaryHasAColumnPairPerSparsePath) {
+  namespace b = prunekit::bench;
+  auto cell = [](const std::string& path, double ms) {
+    b::GemmResult r;
+    r.shape = "q_proj";
+    r.in = 64;
+    r.out = 64;
+    r.tokens = 1;
+    r.path = path;
+    r.median_ms = ms;
+    r.weight_bytes = 2000000;
+    r.weight_gbps = 2e6 / (ms * 1e-3) / 1e9;
+    return r;
+  };
+  EXPECT_TRUE(b::is_dense_path(b::kPathCudaBf16));
+  EXPECT_FALSE(b::is_dense_path(b::kPathCudaSparseF16));
+  EXPECT_FALSE(b::is_dense_path(b::kPathSparseOurs));
+  std::vector<b::GemmResult> rs = {cell(b::kPathCudaF16, 2.0), cell(b::kPathCudaBf16, 4.0),
+                                   cell(b::kPathCudaSparseF16, 1.0), cell(b::kPathCudaSparseBf16, 0.5)};
+  rs[2].speedup = 2.0;
+  rs[3].speedup = 4.0;
+  const std::string md = b::gemm_summary_markdown(rs);
+  EXPECT_NE(md.find("cuSPARSELt 2:4 fp16 speedup vs best dense"), std::string::npos) << md;
+  EXPECT_NE(md.find("cuSPARSELt 2:4 bf16 weight GB/s"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 2.0 | **2.00x** | 4.0 | **4.00x** |"), std::string::npos) << md;
+  // Every line of the table has the same number of cells.
+  std::istringstream lines(md);
+  std::string line;
+  int cells = -1;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    const int n = static_cast<int>(std::count(line.begin(), line.end(), '|'));
+    if (cells < 0) cells = n;
+    EXPECT_EQ(n, cells) << line;
+  }
+  EXPECT_EQ(cells, 2 + 4 + 2 * 2 + 1);
 }

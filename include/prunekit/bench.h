@@ -31,12 +31,26 @@ extern const char* const kPathTorchF32;    // "torch_f32":  at::mm, fp32 weight 
 extern const char* const kPathTorchBf16;   // "torch_bf16": at::mm, bf16 weight and activations
 extern const char* const kPathDenseOurs;   // "dense_bf16_ours": sparse24::gemm_dense
 extern const char* const kPathSparseOurs;  // "sparse24_ours":   sparse24::gemm
+// CUDA paths (only in a build against LibTorch >= 2.1 with CUDA; see src/bench/cuda24.h): at::mm in
+// fp16 / bf16, and cuSPARSELt's 2:4 matmul (at::_cslt_sparse_mm) in fp16 / bf16.
+extern const char* const kPathCudaF16;         // "cuda_f16"
+extern const char* const kPathCudaBf16;        // "cuda_bf16"
+extern const char* const kPathCudaSparseF16;   // "cuda_sparse24_f16"
+extern const char* const kPathCudaSparseBf16;  // "cuda_sparse24_bf16"
+// A path is sparse when its name contains "sparse24"; speed-ups are against the fastest dense path.
 bool is_dense_path(const std::string& path);
+// Whether the CUDA paths can run here; otherwise *why says what is missing (build or device).
+bool cuda_paths_available(std::string* why);
+// CUDA launches are queued: a timed run of a CUDA path is this many back-to-back calls, then one
+// wait; the per-call time is reported.
+constexpr int kCudaCallsPerRun = 20;
+// e.g. "LibTorch 1.13.0 without CUDA: CUDA 2:4 path not built".
+std::string cuda_build_info();
 
 struct GemmBenchOptions {
   std::vector<LinearShape> shapes;
   std::vector<int64_t> tokens;
-  std::vector<std::string> paths;  // empty: all four
+  std::vector<std::string> paths;  // empty: the four CPU paths
   int iters = 20;                  // timed runs per cell (at most)
   int warmup = 2;                  // untimed runs per cell (at most; see max_seconds)
   double max_seconds = 2.0;        // per cell and path: stop timing it once this much was spent

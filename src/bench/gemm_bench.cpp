@@ -13,6 +13,7 @@
 #include <thread>
 #include <tuple>
 
+#include "bench/cuda24.h"
 #include "prunekit/bench.h"
 #include "prunekit/common.h"
 
@@ -29,8 +30,15 @@ const char* const kPathTorchF32 = "torch_f32";
 const char* const kPathTorchBf16 = "torch_bf16";
 const char* const kPathDenseOurs = "dense_bf16_ours";
 const char* const kPathSparseOurs = "sparse24_ours";
+const char* const kPathCudaF16 = "cuda_f16";
+const char* const kPathCudaBf16 = "cuda_bf16";
+const char* const kPathCudaSparseF16 = "cuda_sparse24_f16";
+const char* const kPathCudaSparseBf16 = "cuda_sparse24_bf16";
 
-bool is_dense_path(const std::string& p) { return p != kPathSparseOurs && p != kPathSparseTorch; }
+bool is_dense_path(const std::string& p) { return p.find("sparse24") == std::string::npos; }
+bool is_cuda_path(const std::string& p) { return p.rfind("cuda_", 0) == 0; }
+bool cuda_paths_available(std::string* why) { return cuda24::available(why); }
+std::string cuda_build_info() { return cuda24::build_info(); }
 
 namespace {
 
@@ -106,8 +114,9 @@ struct Runner {
   std::vector<at::Tensor> f32, bf16;
   std::vector<sparse24::DenseBf16> dense;
   std::vector<sparse24::Packed24> packed;
+  std::vector<at::Tensor> cuda;  // CUDA paths: the dense fp16/bf16 weight, or its cuSPARSELt form
   int copies() const {
-    return static_cast<int>(std::max({f32.size(), bf16.size(), dense.size(), packed.size()}));
+    return static_cast<int>(std::max({f32.size(), bf16.size(), dense.size(), packed.size(), cuda.size()}));
   }
 };
 
@@ -150,6 +159,13 @@ Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes
       }
       r.packed.push_back(c);
     }
+  } else if (is_cuda_path(path)) {
+    const bool half = path == kPathCudaF16 || path == kPathCudaSparseF16;
+    at::Tensor base = w.to(at::kCUDA, half ? at::kHalf : at::kBFloat16).contiguous();
+    if (!is_dense_path(path)) base = cuda24::compress_24(base);
+    r.bytes = static_cast<int64_t>(base.nbytes());  // cuSPARSELt form: kept values + metadata
+    const int n = copies_for(r.bytes, ws_bytes);
+    for (int i = 0; i < n; ++i) r.cuda.push_back(i == 0 ? base : base.clone());
   } else {
     throw InputError("--paths: unknown path '" + path + "'");
   }
@@ -158,6 +174,7 @@ Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes
 
 struct Buffers {
   at::Tensor x, xb, y, yb;
+  at::Tensor xc16, xcb, yc16, ycb;  // CUDA paths (fp16, bf16), only when one is requested
 };
 
 void run_once(const Runner& r, int copy, Buffers& b, sparse24::Isa isa) {
@@ -168,6 +185,14 @@ void run_once(const Runner& r, int copy, Buffers& b, sparse24::Isa isa) {
   } else if (r.path == kPathDenseOurs) {
     const auto& w = r.dense[copy];
     sparse24::gemm_dense(w, b.x.data_ptr<float>(), b.x.size(0), w.cols, b.y.data_ptr<float>(), w.rows, isa);
+  } else if (r.path == kPathCudaF16) {
+    at::mm_out(b.yc16, b.xc16, r.cuda[copy].t());
+  } else if (r.path == kPathCudaBf16) {
+    at::mm_out(b.ycb, b.xcb, r.cuda[copy].t());
+  } else if (r.path == kPathCudaSparseF16) {
+    b.yc16 = cuda24::sparse_linear(r.cuda[copy], b.xc16);
+  } else if (r.path == kPathCudaSparseBf16) {
+    b.ycb = cuda24::sparse_linear(r.cuda[copy], b.xcb);
   } else {
     const auto& w = r.packed[copy];
     sparse24::gemm(w, b.x.data_ptr<float>(), b.x.size(0), w.cols, b.y.data_ptr<float>(), w.rows, isa);
@@ -190,12 +215,28 @@ std::string path_label(const std::string& p) {
   if (p == kPathTorchBf16) return "LibTorch bf16";
   if (p == kPathDenseOurs) return "dense bf16 (ours)";
   if (p == kPathSparseOurs) return "2:4 packed (ours)";
+  if (p == kPathCudaF16) return "CUDA fp16";
+  if (p == kPathCudaBf16) return "CUDA bf16";
+  if (p == kPathCudaSparseF16) return "cuSPARSELt 2:4 fp16";
+  if (p == kPathCudaSparseBf16) return "cuSPARSELt 2:4 bf16";
   return p;
 }
 
+// Every path, in table order; the CPU ones are the default.
 const std::vector<std::string>& all_paths() {
-  static const std::vector<std::string> p = {kPathTorchF32, kPathTorchBf16, kPathDenseOurs, kPathSparseOurs};
+  static const std::vector<std::string> p = {kPathTorchF32,      kPathTorchBf16,      kPathDenseOurs,
+                                             kPathSparseOurs,    kPathCudaF16,        kPathCudaBf16,
+                                             kPathCudaSparseF16, kPathCudaSparseBf16};
   return p;
+}
+const std::vector<std::string> kCpuPaths = {kPathTorchF32, kPathTorchBf16, kPathDenseOurs, kPathSparseOurs};
+
+// The output a path's run_once wrote, as fp32 on the CPU.
+at::Tensor output_of(const std::string& path, const Buffers& b) {
+  if (path == kPathTorchBf16) return b.yb.to(at::kFloat);
+  if (path == kPathCudaF16 || path == kPathCudaSparseF16) return b.yc16.to(at::kCPU, at::kFloat);
+  if (path == kPathCudaBf16 || path == kPathCudaSparseBf16) return b.ycb.to(at::kCPU, at::kFloat);
+  return b.y.clone();
 }
 
 }  // namespace
@@ -274,10 +315,15 @@ MachineInfo machine_info(sparse24::Isa isa) {
 
 std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
                                        const std::function<void(const GemmResult&)>& on_result) {
-  const std::vector<std::string> paths = opt.paths.empty() ? all_paths() : opt.paths;
-  for (const auto& p : paths)
+  const std::vector<std::string> paths = opt.paths.empty() ? kCpuPaths : opt.paths;
+  bool cuda = false;
+  for (const auto& p : paths) {
     if (std::find(all_paths().begin(), all_paths().end(), p) == all_paths().end())
       throw InputError("--paths: unknown path '" + p + "'");
+    cuda = cuda || is_cuda_path(p);
+  }
+  std::string why;
+  if (cuda && !cuda24::available(&why)) throw InputError("--paths: CUDA paths unavailable: " + why);
   double ws = opt.working_set_mb * 1024.0 * 1024.0;
   if (opt.working_set_mb < 0) ws = std::max<double>(2.0 * static_cast<double>(l3_cache_bytes()), 256.0 * 1024 * 1024);
   const sparse24::Isa isa = sparse24::resolve_isa(opt.isa);
@@ -295,6 +341,12 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       b.xb = b.x.to(at::kBFloat16);
       b.y = at::empty({T, shape.out});
       b.yb = at::empty({T, shape.out}, at::kBFloat16);
+      if (cuda) {
+        b.xc16 = b.x.to(at::kCUDA, at::kHalf);
+        b.xcb = b.x.to(at::kCUDA, at::kBFloat16);
+        b.yc16 = at::empty({T, shape.out}, b.xc16.options());
+        b.ycb = at::empty({T, shape.out}, b.xcb.options());
+      }
       bufs[T] = b;
     }
     // All paths' weight copies live at once: a cell is measured in two passes over the paths, so
@@ -306,7 +358,7 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       runners.push_back(make_runner(paths[p], w, ws));
       Buffers& b = bufs[tokens.front()];
       run_once(runners[p], 0, b, isa);
-      at::Tensor out = paths[p] == kPathTorchBf16 ? b.yb.to(at::kFloat) : b.y.clone();
+      at::Tensor out = output_of(paths[p], b);
       if (!reference.defined()) {
         reference = out;
       } else {
@@ -318,10 +370,15 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
       }
     }
     auto run_path = [&](size_t p, Buffers& b) {
+      const bool on_cuda = is_cuda_path(paths[p]);
+      const int calls = on_cuda ? kCudaCallsPerRun : 1;
       Stopwatch sw;
-      run_once(runners[p], next_copy[p], b, isa);
-      next_copy[p] = (next_copy[p] + 1) % runners[p].copies();
-      return sw.seconds();
+      for (int c = 0; c < calls; ++c) {
+        run_once(runners[p], next_copy[p], b, isa);
+        next_copy[p] = (next_copy[p] + 1) % runners[p].copies();
+      }
+      if (on_cuda) cuda24::synchronize();
+      return sw.seconds() / calls;
     };
     for (int64_t T : tokens) {
       Buffers& b = bufs[T];
@@ -417,14 +474,19 @@ std::string gemm_summary_markdown(const std::vector<GemmResult>& results) {
         paths.push_back(p);
         break;
       }
-  const bool has_sparse = std::find(paths.begin(), paths.end(), kPathSparseOurs) != paths.end();
+  // A weight-GB/s and a speed-up column per 2:4 path (one on a CPU run; fp16 and bf16 on CUDA).
+  std::vector<std::string> sparse_paths;
+  for (const auto& p : paths)
+    if (!is_dense_path(p)) sparse_paths.push_back(p);
   std::ostringstream os;
   os << "| shape (in->out) | tokens |";
   for (const auto& p : paths) os << " " << path_label(p) << " ms |";
-  if (has_sparse) os << " 2:4 weight GB/s | 2:4 speedup vs best dense |";
+  for (const auto& p : sparse_paths) {
+    const std::string prefix = sparse_paths.size() == 1 ? "2:4" : path_label(p);
+    os << " " << prefix << " weight GB/s | " << prefix << " speedup vs best dense |";
+  }
   os << "\n|---|---:|";
-  for (size_t i = 0; i < paths.size(); ++i) os << "---:|";
-  if (has_sparse) os << "---:|---:|";
+  for (size_t i = 0; i < paths.size() + 2 * sparse_paths.size(); ++i) os << "---:|";
   os << "\n";
   // Rows in result order (shape, tokens); per-token totals across shapes at the end.
   std::vector<std::pair<std::string, int64_t>> cells;
@@ -443,9 +505,9 @@ std::string gemm_summary_markdown(const std::vector<GemmResult>& results) {
     const GemmResult* any = m.begin()->second;
     os << "| " << key.first << " (" << any->in << "->" << any->out << ") | " << key.second << " |";
     for (const auto& p : paths) os << " " << (m.count(p) ? ms_cell(*m.at(p)) : "-") << " |";
-    if (has_sparse) {
-      if (m.count(kPathSparseOurs)) {
-        const auto* s = m.at(kPathSparseOurs);
+    for (const auto& p : sparse_paths) {
+      if (m.count(p)) {
+        const auto* s = m.at(p);
         os << " " << fmt("%.1f", s->weight_gbps) << " | **" << fmt("%.2f", s->speedup) << "x** |";
       } else {
         os << " - | - |";
@@ -477,11 +539,11 @@ std::string gemm_summary_markdown(const std::vector<GemmResult>& results) {
         os << " " << fmt(total[p] < 100 ? "%.3f" : "%.1f", total[p]) << " |";
         if (is_dense_path(p)) best_dense = best_dense == 0 ? total[p] : std::min(best_dense, total[p]);
       }
-      if (has_sparse) {
+      for (const auto& p : sparse_paths) {
         int64_t bytes = 0;
-        for (const auto& s : shapes) bytes += by[{s, T}].at(kPathSparseOurs)->weight_bytes;
-        os << " " << fmt("%.1f", bytes / (total[kPathSparseOurs] * 1e-3) / 1e9) << " | **"
-           << fmt("%.2f", best_dense > 0 ? best_dense / total[kPathSparseOurs] : 0) << "x** |";
+        for (const auto& s : shapes) bytes += by[{s, T}].at(p)->weight_bytes;
+        os << " " << fmt("%.1f", bytes / (total[p] * 1e-3) / 1e9) << " | **"
+           << fmt("%.2f", best_dense > 0 ? best_dense / total[p] : 0) << "x** |";
       }
       os << "\n";
     }

@@ -19,6 +19,7 @@ struct GemmArgs {
   std::string shape = "llama-2-7b";
   std::string tokens = "1,8,32,128,512,2048";
   std::string dtype = "f32,bf16";
+  std::string device = "cpu";
   std::string paths;
   std::string isa = "auto";
   std::string json_out;
@@ -71,8 +72,12 @@ int run_gemm(const GemmArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw InputError(std::string("--isa: ") + e.what());
   }
+  if (a.device != "cpu" && a.device != "cuda") throw InputError("--device: '" + a.device + "' is not cpu or cuda");
   if (!a.paths.empty()) {
     opt.paths = split_commas(a.paths);
+  } else if (a.device == "cuda") {
+    // LibTorch dense fp16/bf16 vs cuSPARSELt 2:4 in the same dtypes (--dtype does not apply).
+    opt.paths = {bench::kPathCudaF16, bench::kPathCudaBf16, bench::kPathCudaSparseF16, bench::kPathCudaSparseBf16};
   } else {
     bool f32 = false, bf16 = false;
     for (const std::string& d : split_commas(a.dtype)) {
@@ -92,6 +97,11 @@ int run_gemm(const GemmArgs& a) {
     if (!json_file) throw InputError("--json: cannot write " + a.json_out);
   }
 
+  std::string why;
+  for (const auto& p : opt.paths)
+    if (p.rfind("cuda_", 0) == 0 && !bench::cuda_paths_available(&why))
+      throw InputError((a.paths.empty() ? "--device cuda: " : "--paths: " + p + ": ") + why);
+
   const bench::MachineInfo m = bench::machine_info(opt.isa);
   std::fprintf(stderr, "bench-sparse gemm: %s, %d cores, %d threads, kernels %s, LibTorch %s, L3 %.0f MiB\n",
                m.cpu.c_str(), m.cores, m.threads, m.isa.c_str(), m.torch.c_str(), m.l3_bytes / 1048576.0);
@@ -110,6 +120,13 @@ int run_gemm(const GemmArgs& a) {
   });
   std::printf("## bench-sparse gemm: %s\n\n", a.shape.c_str());
   print_machine_line(m);
+  for (const auto& p : opt.paths)
+    if (p.rfind("cuda_", 0) == 0) {
+      std::printf("CUDA: %s; a timed run is %d back-to-back calls, then one wait (per-call time reported); "
+                  "cuSPARSELt pads the tokens to a multiple of 8.\n",
+                  bench::cuda_build_info().c_str(), bench::kCudaCallsPerRun);
+      break;
+    }
   std::printf("Median of up to %d timed runs per path after warm-up, taken in 4 passes over the paths "
               "(blocks with a pause between, so background load hits every path alike; cells marked "
               "† hit the %.1f s per-path cap and have fewer than 10 runs). "
@@ -214,7 +231,12 @@ int main(int argc, char** argv) {
                    "LibTorch dense baseline(s): f32, bf16 or f32,bf16 (our kernels always store bf16)")
       ->capture_default_str();
   gemm->add_option("--paths", g.paths,
-                   "explicit paths (overrides --dtype): torch_f32,torch_bf16,dense_bf16_ours,sparse24_ours");
+                   "explicit paths (overrides --dtype and --device): torch_f32,torch_bf16,dense_bf16_ours,"
+                   "sparse24_ours,cuda_f16,cuda_bf16,cuda_sparse24_f16,cuda_sparse24_bf16");
+  gemm->add_option("--device", g.device,
+                   "cpu, or cuda: LibTorch fp16/bf16 vs cuSPARSELt 2:4 (only in a build against LibTorch "
+                   ">= 2.1 with CUDA)")
+      ->capture_default_str();
   gemm->add_option("--iters", g.iters, "timed runs per cell (at most)")->capture_default_str();
   gemm->add_option("--warmup", g.warmup, "warm-up runs per cell (at most)")->capture_default_str();
   gemm->add_option("--max-seconds", g.max_seconds, "per-cell time cap for the timed runs")->capture_default_str();
