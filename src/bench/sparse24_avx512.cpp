@@ -13,8 +13,11 @@ namespace prunekit {
 namespace sparse24_kernels {
 namespace {
 
-// Software prefetch distance in the weight stream (bytes ahead of what is being read).
-constexpr int64_t kPrefetchBytes = 4096;
+// Software prefetch distance in the weight stream (bytes ahead of what is being read), into L2
+// (_MM_HINT_T1): measured on the AVX-512 Xeon VM against 4 KiB into L1, both kernels got 4-10 %
+// faster at 1-8 tokens on llama-2-7b shapes (2:4 at 1 token 9.6 -> 8.8 ms per layer, dense bf16
+// 15.8 -> 15.1 ms). The AVX2 kernels keep 4 KiB into L1 (the same change did not help there).
+constexpr int64_t kPrefetchBytes = 8192;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -56,7 +59,7 @@ inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, floa
     const uint8_t* sb = tile + s * kSparseSuperBytes;
     if (prefetch)
       for (int l = 0; l < kSparseSuperBytes / 64; ++l)
-        _mm_prefetch(reinterpret_cast<const char*>(sb + kPrefetchBytes + 64 * l), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(sb + kPrefetchBytes + 64 * l), _MM_HINT_T1);
     for (int j = 0; j < 2; ++j) {  // block 2s + j: columns 128s + 64j .. +64
       const uint16_t* vals = reinterpret_cast<const uint16_t*>(sb + 256 * j);
       const uint32_t* idx = reinterpret_cast<const uint32_t*>(sb + 512 + 32 * j);
@@ -101,7 +104,7 @@ inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, floa
     const uint16_t* ch = tile + 128 * c;  // 4 rows x 32 columns
     if (prefetch)
       for (int l = 0; l < 4; ++l)
-        _mm_prefetch(reinterpret_cast<const char*>(ch) + kPrefetchBytes + 64 * l, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ch) + kPrefetchBytes + 64 * l, _MM_HINT_T1);
     __m512 wl[4], wh[4];
     for (int i = 0; i < 4; ++i) {
       const __m512i raw = _mm512_loadu_si512(ch + 32 * i);
