@@ -20,9 +20,10 @@ tok_flag=()
 [ -f "$TOK" ] && tok_flag=(--tokenizer "$TOK")
 
 if [ "$mode" = quick ]; then
-  TOKENS=1,8,128; ITERS=5; MAXS=0.5; PREFILL=64; DECODE=8; BATCH=1
+  TOKENS=1,8,128; ITERS=5; MAXS=0.5; PREFILL=64; DECODE=8; BATCH=1; HOT_TOKENS=1,8; DECODE_TOKENS=1,8
 else
   TOKENS=1,2,4,8,32,128,512,2048; ITERS=20; MAXS=2; PREFILL=128,512; DECODE=32; BATCH=1,4
+  HOT_TOKENS=1,2,4,8,16; DECODE_TOKENS=1,2,4,8
 fi
 
 # Synthetic checkpoints (random weights, real shapes): tinyllama-1.1b whole, llama-2-7b with 4 of
@@ -48,6 +49,25 @@ T0=$(date +%s)
       --threads "$THREADS" --json "$WORK/gemm-$shape.json"
     echo
   done
+  # Where the decode gain ends: the same kernels with their weights in L2 (compute bound). Once a
+  # kernel's compute time passes its weight-streaming time, 2:4 has nothing left to save.
+  echo "**Compute-bound rates: weights resident in L2 (one copy, --hot).**"
+  echo
+  echo "Shapes with llama-2-7b's input widths (4096 and 11008) and few enough rows to stay in L2, so"
+  echo "the kernels run at their compute rate (GFLOP/s dense-equivalent in the detailed table)."
+  echo
+  "$BIN/bench-sparse" gemm --shape "0,4096,128;0,11008,64" --tokens "$HOT_TOKENS" --paths dense_bf16_ours,sparse24_ours \
+    --iters $((ITERS * 3)) --max-seconds "$MAXS" --hot --threads "$THREADS" --json "$WORK/gemm-hot.json"
+  echo
+  # Machines here are either AVX-512 Xeons or AVX2-only EPYCs: the AVX2 kernel level on this CPU.
+  echo "**AVX2 kernel level (forced with --isa avx2), llama-2-7b decode shapes.**"
+  echo
+  echo "What an AVX2-only machine runs (AVX2 has no two-source permute: the 2:4 gather costs two"
+  echo "vpermps and a blend per 8 kept values). Measured on this CPU, not on an AVX2-only one."
+  echo
+  "$BIN/bench-sparse" gemm --isa avx2 --shape llama-2-7b --tokens "$DECODE_TOKENS" --paths dense_bf16_ours,sparse24_ours \
+    --iters "$ITERS" --max-seconds "$MAXS" --threads "$THREADS" --json "$WORK/gemm-avx2.json"
+  echo
   for m in tinyllama-bf16 llama2-7b-4l; do
     "$BIN/bench-sparse" model --model "$WORK/$m" --prefill "$PREFILL" --decode "$DECODE" --context 128 \
       --batch "$BATCH" --repeats 2 --max-seconds 20 --threads "$THREADS" --json "$WORK/model-$m.json"
