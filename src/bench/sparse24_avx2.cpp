@@ -21,11 +21,13 @@ inline int64_t token_chunk(int64_t cols_padded) {
   return c & ~int64_t{3};
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+inline float hsum128(__m128 s) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+inline float hsum(__m256 v) {
+  return hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
 
 // 8 bf16 values of the j-th sub-vector of a 32-lane (64-byte) record: j = 0/1 -> low halves of
@@ -46,17 +48,25 @@ inline __m256i decode_index(uint32_t word, int s) {
   return _mm256_or_si256(_mm256_and_si256(v, _mm256_set1_epi32(3)), base);
 }
 
-// Rows i0..i0+R of row tile q x TT tokens. A 64-column block (per row: a 64-byte record) is 4
-// sub-vectors of 8 kept values: jj = 0 -> half 0 values 0..7 (columns 0..15), 1 -> half 0 values
-// 8..15 (16..31), 2 / 3 -> half 1 (32..47 / 48..63).
+// Rows i0..i0+R (R even) of row tile q x TT tokens. A 64-column block (per row: a 64-byte record)
+// is 4 sub-vectors of 8 kept values: jj = 0 -> half 0 values 0..7 (columns 0..15), 1 -> half 0
+// values 8..15 (16..31), 2 / 3 -> half 1 (32..47 / 48..63). Within a sub-vector, values 0..3
+// (groups 0, 1) index the 8 columns in xa, values 4..7 (groups 2, 3) those in xb.
+// Rows go in pairs sharing one register: AVX2 has no two-source permute, but one vpermps of xa
+// can gather the kept columns of groups 0-1 for two rows at once (lanes 0-3 row r, 4-7 row r+1),
+// and one of xb those of groups 2-3. So a pair costs 2 permutes + 2 FMAs per token and 8 kept
+// values, half of what a blend of two permutes per row costs; the lane swaps that build the pair
+// vectors are paid once per sub-vector, not per token.
 template <int R, int TT>
 inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy,
                         int64_t q, int i0, bool prefetch) {
+  static_assert(R % 2 == 0, "rows go in pairs");
+  constexpr int P = R / 2;
   const int64_t nsb = w.cols_padded / 128;
   const uint8_t* tile = w.data + q * nsb * kSparseSuperBytes;
-  __m256 acc[R][TT];
-  for (int i = 0; i < R; ++i)
-    for (int t = 0; t < TT; ++t) acc[i][t] = _mm256_setzero_ps();
+  __m256 acc[P][TT];
+  for (int p = 0; p < P; ++p)
+    for (int t = 0; t < TT; ++t) acc[p][t] = _mm256_setzero_ps();
   for (int64_t s = 0; s < nsb; ++s) {
     const uint8_t* sb = tile + s * kSparseSuperBytes;
     if (prefetch)
@@ -67,39 +77,52 @@ inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, floa
       const uint32_t* idx = reinterpret_cast<const uint32_t*>(sb + 512 + 32 * j);
       for (int jj = 0; jj < 4; ++jj) {
         const int h = jj >> 1, s8 = jj & 1;
-        __m256 wv[R];
-        __m256i iv[R];
-        for (int i = 0; i < R; ++i) {
-          wv[i] = widen(vals + 32 * (i0 + i), jj);
-          iv[i] = decode_index(idx[2 * (i0 + i) + h], s8);
+        __m256 wa[P], wb[P];
+        __m256i ia[P], ib[P];
+        for (int p = 0; p < P; ++p) {
+          const int r0 = i0 + 2 * p, r1 = r0 + 1;
+          const __m256 w0 = widen(vals + 32 * r0, jj), w1 = widen(vals + 32 * r1, jj);
+          const __m256i x0 = decode_index(idx[2 * r0 + h], s8), x1 = decode_index(idx[2 * r1 + h], s8);
+          wa[p] = _mm256_permute2f128_ps(w0, w1, 0x20);  // groups 0-1 of both rows
+          wb[p] = _mm256_permute2f128_ps(w0, w1, 0x31);  // groups 2-3 of both rows
+          ia[p] = _mm256_permute2x128_si256(x0, x1, 0x20);
+          ib[p] = _mm256_permute2x128_si256(x0, x1, 0x31);
         }
         for (int t = 0; t < TT; ++t) {
           const float* xs = x + t * ldx + 128 * s + 64 * j + 32 * h + 16 * s8;
           const __m256 xa = _mm256_loadu_ps(xs), xb = _mm256_loadu_ps(xs + 8);
-          for (int i = 0; i < R; ++i) {
-            // lanes 0..3 (groups 0, 1) come from xa, lanes 4..7 (groups 2, 3) from xb
-            const __m256 g = _mm256_blend_ps(_mm256_permutevar8x32_ps(xa, iv[i]),
-                                             _mm256_permutevar8x32_ps(xb, iv[i]), 0xF0);
-            acc[i][t] = _mm256_fmadd_ps(wv[i], g, acc[i][t]);
+          for (int p = 0; p < P; ++p) {
+            acc[p][t] = _mm256_fmadd_ps(wa[p], _mm256_permutevar8x32_ps(xa, ia[p]), acc[p][t]);
+            acc[p][t] = _mm256_fmadd_ps(wb[p], _mm256_permutevar8x32_ps(xb, ib[p]), acc[p][t]);
           }
         }
       }
     }
   }
-  for (int i = 0; i < R; ++i)
-    if (4 * q + i0 + i < w.rows)
-      for (int t = 0; t < TT; ++t) y[t * ldy + 4 * q + i0 + i] = hsum(acc[i][t]);
+  for (int p = 0; p < P; ++p)
+    for (int k = 0; k < 2; ++k) {
+      const int64_t row = 4 * q + i0 + 2 * p + k;
+      if (row >= w.rows) continue;
+      for (int t = 0; t < TT; ++t) {
+        const __m128 half = k == 0 ? _mm256_castps256_ps128(acc[p][t]) : _mm256_extractf128_ps(acc[p][t], 1);
+        y[t * ldy + row] = hsum128(half);
+      }
+    }
 }
 
 // A 32-column chunk of one row (64-byte record): lanes 0..7 low halves = columns 0..7, lanes
-// 8..15 low = 8..15, lanes 0..7 high = 16..23, lanes 8..15 high = 24..31.
+// 8..15 low = 8..15, lanes 0..7 high = 16..23, lanes 8..15 high = 24..31. With 1-2 tokens, two
+// accumulator sets (alternate sub-vectors) for independent FMA chains; with more, the tokens give
+// enough chains and one set keeps all accumulators in the 16 registers (2 rows x 4 tokens = 8;
+// two sets of those, as before, spilled: 8 % slower at 8 tokens).
 template <int R, int TT>
 inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy,
                        int64_t q, int i0, bool prefetch) {
+  constexpr int NA = TT <= 2 ? 2 : 1;
   const int64_t nchunk = w.cols_padded / 32;
   const uint16_t* tile = w.values + q * 4 * w.cols_padded;
-  __m256 acc[2][R][TT];
-  for (int a = 0; a < 2; ++a)
+  __m256 acc[NA][R][TT];
+  for (int a = 0; a < NA; ++a)
     for (int i = 0; i < R; ++i)
       for (int t = 0; t < TT; ++t) acc[a][i][t] = _mm256_setzero_ps();
   for (int64_t c = 0; c < nchunk; ++c) {
@@ -113,14 +136,18 @@ inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, floa
       for (int i = 0; i < R; ++i) wv[i] = widen(ch + 32 * (i0 + i), j);
       for (int t = 0; t < TT; ++t) {
         const __m256 xv = _mm256_loadu_ps(x + t * ldx + 32 * c + off);
-        for (int i = 0; i < R; ++i) acc[j & 1][i][t] = _mm256_fmadd_ps(wv[i], xv, acc[j & 1][i][t]);
+        for (int i = 0; i < R; ++i)
+          acc[j % NA][i][t] = _mm256_fmadd_ps(wv[i], xv, acc[j % NA][i][t]);
       }
     }
   }
   for (int i = 0; i < R; ++i)
     if (4 * q + i0 + i < w.rows)
-      for (int t = 0; t < TT; ++t)
-        y[t * ldy + 4 * q + i0 + i] = hsum(_mm256_add_ps(acc[0][i][t], acc[1][i][t]));
+      for (int t = 0; t < TT; ++t) {
+        __m256 sum = acc[0][i][t];
+        if (NA == 2) sum = _mm256_add_ps(sum, acc[NA - 1][i][t]);
+        y[t * ldy + 4 * q + i0 + i] = hsum(sum);
+      }
 }
 
 struct SparseTiles {
