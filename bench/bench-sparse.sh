@@ -62,8 +62,8 @@ T0=$(date +%s)
   # Machines here are either AVX-512 Xeons or AVX2-only EPYCs: the AVX2 kernel level on this CPU.
   echo "**AVX2 kernel level (forced with --isa avx2), llama-2-7b decode shapes.**"
   echo
-  echo "What an AVX2-only machine runs (AVX2 has no two-source permute: the 2:4 gather costs two"
-  echo "vpermps and a blend per 8 kept values). Measured on this CPU, not on an AVX2-only one."
+  echo "What an AVX2-only machine runs (AVX2 has no two-source permute: one vpermps gathers the kept"
+  echo "columns of two rows, lanes 0-3 and 4-7). Measured on this CPU, not on an AVX2-only one."
   echo
   "$BIN/bench-sparse" gemm --isa avx2 --shape llama-2-7b --tokens "$DECODE_TOKENS" --paths dense_bf16_ours,sparse24_ours \
     --iters "$ITERS" --max-seconds "$MAXS" --threads "$THREADS" --json "$WORK/gemm-avx2.json"
