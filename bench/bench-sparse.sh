@@ -68,6 +68,10 @@ T0=$(date +%s)
   "$BIN/bench-sparse" gemm --isa avx2 --shape llama-2-7b --tokens "$DECODE_TOKENS" --paths dense_bf16_ours,sparse24_ours \
     --iters "$ITERS" --max-seconds "$MAXS" --threads "$THREADS" --json "$WORK/gemm-avx2.json"
   echo
+  "$BIN/bench-sparse" model --isa avx2 --model "$WORK/tinyllama-bf16" --prefill 0 --decode "$DECODE" --context 128 \
+    --batch "$BATCH" --paths dense_bf16_ours,sparse24_ours --repeats 2 --max-seconds 20 --threads "$THREADS" \
+    --json "$WORK/model-avx2.json"
+  echo
   for m in tinyllama-bf16 llama2-7b-4l; do
     "$BIN/bench-sparse" model --model "$WORK/$m" --prefill "$PREFILL" --decode "$DECODE" --context 128 \
       --batch "$BATCH" --repeats 2 --max-seconds 20 --threads "$THREADS" --json "$WORK/model-$m.json"
