@@ -39,6 +39,7 @@ extern const char* const kPathCudaSparseF16;   // "cuda_sparse24_f16"
 extern const char* const kPathCudaSparseBf16;  // "cuda_sparse24_bf16"
 // A path is sparse when its name contains "sparse24"; speed-ups are against the fastest dense path.
 bool is_dense_path(const std::string& path);
+bool is_cuda_path(const std::string& path);  // name starts with "cuda_"
 // Whether the CUDA paths can run here; otherwise *why says what is missing (build or device).
 bool cuda_paths_available(std::string* why);
 // CUDA launches are queued: a timed run of a CUDA path is this many back-to-back calls, then one

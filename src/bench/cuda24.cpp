@@ -31,23 +31,24 @@ std::string build_info() {
 
 #if PRUNEKIT_HAVE_CUDA24
 
+// The probe runs once per process (bench-sparse checks before and inside the benchmark).
 bool available(std::string* why) {
-  if (!at::hasCUDA()) {
-    if (why) *why = "no CUDA device visible to LibTorch";
-    return false;
-  }
-  try {
-    // The smallest shape cuSPARSELt takes comfortably: 2:4 rows of [1, 1, 0, 0].
-    const at::Tensor w = at::tensor({1.0f, 1.0f, 0.0f, 0.0f}).repeat({64, 16}).to(at::kCUDA, at::kHalf);
-    const at::Tensor x = at::ones({16, 64}, w.options());
-    const at::Tensor y = sparse_linear(compress_24(w), x);
-    synchronize();
-    if (y.size(0) != 16 || y.size(1) != 64) throw std::runtime_error("unexpected output shape");
-  } catch (const std::exception& e) {
-    if (why) *why = std::string("cuSPARSELt is not usable in this LibTorch: ") + e.what();
-    return false;
-  }
-  return true;
+  static const std::string problem = [] {
+    if (!at::hasCUDA()) return std::string("no CUDA device visible to LibTorch");
+    try {
+      // The smallest shape cuSPARSELt takes comfortably: 2:4 rows of [1, 1, 0, 0].
+      const at::Tensor w = at::tensor({1.0f, 1.0f, 0.0f, 0.0f}).repeat({64, 16}).to(at::kCUDA, at::kHalf);
+      const at::Tensor x = at::ones({16, 64}, w.options());
+      const at::Tensor y = sparse_linear(compress_24(w), x);
+      synchronize();
+      if (y.size(0) != 16 || y.size(1) != 64) throw std::runtime_error("unexpected output shape");
+    } catch (const std::exception& e) {
+      return std::string("cuSPARSELt is not usable in this LibTorch: ") + e.what();
+    }
+    return std::string();
+  }();
+  if (why) *why = problem;
+  return problem.empty();
 }
 
 at::Tensor compress_24(const at::Tensor& weight) { return at::_cslt_compress(weight.contiguous()); }

@@ -99,7 +99,7 @@ int run_gemm(const GemmArgs& a) {
 
   std::string why;
   for (const auto& p : opt.paths)
-    if (p.rfind("cuda_", 0) == 0 && !bench::cuda_paths_available(&why))
+    if (bench::is_cuda_path(p) && !bench::cuda_paths_available(&why))
       throw InputError((a.paths.empty() ? "--device cuda: " : "--paths: " + p + ": ") + why);
 
   const bench::MachineInfo m = bench::machine_info(opt.isa);
@@ -121,7 +121,7 @@ int run_gemm(const GemmArgs& a) {
   std::printf("## bench-sparse gemm: %s\n\n", a.shape.c_str());
   print_machine_line(m);
   for (const auto& p : opt.paths)
-    if (p.rfind("cuda_", 0) == 0) {
+    if (bench::is_cuda_path(p)) {
       std::printf("CUDA: %s; a timed run is %d back-to-back calls, then one wait (per-call time reported); "
                   "cuSPARSELt pads the tokens to a multiple of 8.\n",
                   bench::cuda_build_info().c_str(), bench::kCudaCallsPerRun);
