@@ -1,4 +1,5 @@
-// SentencePiece behind transformers' slow LlamaTokenizer: sp.Encode(text) under the model's own
+// The Tokenizer facade: tokenizer.json goes to HfTokenizer (hf_tokenizer.cpp); tokenizer.model
+// alone goes to SentencePiece behind transformers' slow LlamaTokenizer: sp.Encode(text) under the model's own
 // normalizer spec (LLaMA-2 keeps extra whitespace, llama2.c's stories260K collapses it), one BOS
 // in front when asked, never an EOS (LlamaTokenizer add_eos_token=False).
 //
@@ -19,7 +20,10 @@
 #include <mutex>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "prunekit/common.h"
+#include "prunekit/hf_tokenizer.h"
 
 namespace prunekit {
 
@@ -90,50 +94,100 @@ SpStatus::~SpStatus() {
 }
 std::string SpStatus::message() const { return sp_api().status_to_string(this); }
 
-// A model directory holds its SentencePiece model as tokenizer.model (HF layout).
-std::string resolve_model_path(const std::string& path) {
-  if (dir_exists(path)) {
-    std::string file = path + "/tokenizer.model";
-    if (!file_exists(file)) throw InputError(path + ": tokenizer.model missing");
-    return file;
-  }
-  if (!file_exists(path)) throw InputError(path + ": tokenizer.model missing");
-  return path;
-}
-
-}  // namespace
-
-// An SentencePieceProcessor constructed in place by the library's own constructor.
-struct Tokenizer::Impl {
+// A SentencePieceProcessor constructed in place by the library's own constructor.
+struct SpModel {
   alignas(alignof(sentencepiece::SentencePieceProcessor))
       unsigned char storage[sizeof(sentencepiece::SentencePieceProcessor)];
   const SpApi& api = sp_api();
-  Impl() { api.ctor(storage); }
-  ~Impl() { api.dtor(storage); }
+  SpModel() { api.ctor(storage); }
+  ~SpModel() { api.dtor(storage); }
   void* sp() { return storage; }
   const void* sp() const { return storage; }
 };
 
-Tokenizer::Tokenizer(const std::string& path) {
-  const std::string file = resolve_model_path(path);
-  impl_ = std::make_unique<Impl>();
-  SpStatus st = impl_->api.load(impl_->sp(), file);
-  if (!st.ok()) throw InputError(file + ": not a SentencePiece model (" + st.message() + ")");
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// tokenizer_config.json's bos_token / eos_token: a string, {"content": ...} or null.
+std::string config_token(const nlohmann::json& cfg, const char* key) {
+  if (!cfg.is_object() || !cfg.contains(key)) return "";
+  const auto& v = cfg.at(key);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v.at("content").is_string()) return v.at("content").get<std::string>();
+  return "";
+}
+
+}  // namespace
+
+// Exactly one of sp / hf is set.
+struct Tokenizer::Impl {
+  std::unique_ptr<SpModel> sp;
+  std::unique_ptr<HfTokenizer> hf;
+  int hf_bos = -1, hf_eos = -1;
+  bool clean_up_spaces = false;
+};
+
+Tokenizer::Tokenizer(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  // As AutoTokenizer: a directory's tokenizer.json wins over its tokenizer.model.
+  std::string json_path, sp_path;
+  if (dir_exists(path)) {
+    if (file_exists(path + "/tokenizer.json")) json_path = path + "/tokenizer.json";
+    else if (file_exists(path + "/tokenizer.model")) sp_path = path + "/tokenizer.model";
+    else throw InputError(path + ": tokenizer.model missing (and no tokenizer.json)");
+  } else if (!file_exists(path)) {
+    throw InputError(path + (ends_with(path, ".json") ? ": tokenizer.json missing" : ": tokenizer.model missing"));
+  } else if (ends_with(path, ".json")) {
+    json_path = path;
+  } else {
+    sp_path = path;
+  }
+
+  if (!sp_path.empty()) {
+    impl_->sp = std::make_unique<SpModel>();
+    SpStatus st = impl_->sp->api.load(impl_->sp->sp(), sp_path);
+    if (!st.ok()) throw InputError(sp_path + ": not a SentencePiece model (" + st.message() + ")");
+    return;
+  }
+  impl_->hf = HfTokenizer::from_file(json_path);
+  const HfTokenizer& hf = *impl_->hf;
+  const std::string dir = json_path.substr(0, json_path.size() - std::string("tokenizer.json").size());
+  const std::string cfg_path = dir + "tokenizer_config.json";
+  nlohmann::json cfg;
+  if (file_exists(cfg_path)) {
+    try {
+      cfg = nlohmann::json::parse(read_file(cfg_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(cfg_path + ": not valid JSON (" + e.what() + ")");
+    }
+  }
+  const std::string bos = config_token(cfg, "bos_token"), eos = config_token(cfg, "eos_token");
+  impl_->hf_bos = bos.empty() ? -1 : hf.token_to_id(bos);
+  if (impl_->hf_bos < 0 && !hf.prefix_ids().empty()) impl_->hf_bos = hf.prefix_ids().front();
+  impl_->hf_eos = eos.empty() ? -1 : hf.token_to_id(eos);
+  if (cfg.is_object() && cfg.contains("clean_up_tokenization_spaces") && cfg.at("clean_up_tokenization_spaces").is_boolean())
+    impl_->clean_up_spaces = cfg.at("clean_up_tokenization_spaces").get<bool>();
 }
 
 Tokenizer::~Tokenizer() = default;
 
 std::vector<int> Tokenizer::encode(const std::string& text, bool add_bos) const {
+  if (impl_->hf) return impl_->hf->encode(text, add_bos);
   std::vector<int> ids;
   if (add_bos) ids.push_back(bos_id());
   std::vector<int> pieces;
-  SpStatus st = impl_->api.encode(impl_->sp(), text, &pieces);
+  SpStatus st = impl_->sp->api.encode(impl_->sp->sp(), text, &pieces);
   if (!st.ok()) throw std::runtime_error("sentencepiece encode failed: " + st.message());
   ids.insert(ids.end(), pieces.begin(), pieces.end());
   return ids;
 }
 
 std::string Tokenizer::decode(const std::vector<int>& ids) const {
+  if (impl_->hf) {
+    // As PreTrainedTokenizerFast.decode(ids, skip_special_tokens=True).
+    const std::string text = impl_->hf->decode(ids, /*skip_special_tokens=*/true);
+    return impl_->clean_up_spaces ? clean_up_tokenization(text) : text;
+  }
   // As LlamaTokenizer.decode(skip_special_tokens=True): BOS/EOS never show up in the text.
   std::vector<int> kept;
   kept.reserve(ids.size());
@@ -144,19 +198,23 @@ std::string Tokenizer::decode(const std::vector<int>& ids) const {
     if (id != bos_id() && id != eos_id()) kept.push_back(id);
   }
   std::string text;
-  SpStatus st = impl_->api.decode(impl_->sp(), kept, &text);
+  SpStatus st = impl_->sp->api.decode(impl_->sp->sp(), kept, &text);
   if (!st.ok()) throw std::runtime_error("sentencepiece decode failed: " + st.message());
   return text;
 }
 
 std::string Tokenizer::id_to_piece(int id) const {
+  if (impl_->hf) return impl_->hf->id_to_token(id);
   if (id < 0 || id >= vocab_size())
     throw std::out_of_range("token id " + std::to_string(id) + " outside the vocabulary");
-  return impl_->api.id_to_piece(impl_->sp(), id);
+  return impl_->sp->api.id_to_piece(impl_->sp->sp(), id);
 }
 
-int Tokenizer::bos_id() const { return impl_->api.bos_id(impl_->sp()); }
-int Tokenizer::eos_id() const { return impl_->api.eos_id(impl_->sp()); }
-int Tokenizer::vocab_size() const { return impl_->api.piece_size(impl_->sp()); }
+int Tokenizer::bos_id() const { return impl_->hf ? impl_->hf_bos : impl_->sp->api.bos_id(impl_->sp->sp()); }
+int Tokenizer::eos_id() const { return impl_->hf ? impl_->hf_eos : impl_->sp->api.eos_id(impl_->sp->sp()); }
+int Tokenizer::vocab_size() const {
+  return impl_->hf ? impl_->hf->vocab_size() : impl_->sp->api.piece_size(impl_->sp->sp());
+}
+std::string Tokenizer::kind() const { return impl_->hf ? impl_->hf->describe() : "sentencepiece"; }
 
 }  // namespace prunekit
