@@ -3,9 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <tuple>
 
+#include "fixtures.h"
+#include "prunekit/checkpoint.h"
+#include "prunekit/common.h"
 #include "prunekit/prune.h"
 #include "prunekit/reconstruct.h"
+#include "prunekit/safetensors.h"
+
+using nlohmann::json;
 
 namespace {
 
@@ -213,4 +221,36 @@ TEST(Reconstruct, AlpsNeverReturnsNaNOnABrokenHessian) {
   EXPECT_TRUE(at::isfinite(w).all().item<bool>());
   EXPECT_EQ(prunekit::nm_compliance(out.keep_mask, 2, 4), 1.0);
   EXPECT_EQ(prunekit::nm_compliance(w != 0, 2, 4), 1.0);
+}
+
+TEST(AlpsPrune, NMMasksComplyOnStories260K) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("alps-nm");
+  for (const auto& [pattern, n, m] : {std::tuple<const char*, int, int>{"2:4", 2, 4}, {"4:8", 4, 8}}) {
+    const std::string out = dir + "/" + std::to_string(m);
+    auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " --method alps --pattern " +
+                                    pattern + " --calib " + calib + " --nsamples 8 --save-masks --quiet --out " + out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto masks = prunekit::load_safetensors(out + "/masks.safetensors");
+    ASSERT_EQ(masks.size(), 35u);
+    prunekit::Checkpoint ck(out);
+    for (const auto& [name, keep] : masks) {
+      at::Tensor w = ck.load(name, at::kFloat);
+      // Every full group of M inputs keeps at most M - N; the weights are zero exactly where the
+      // mask says (a short last group, down_proj's 172 = 21 x 8 + 4 at 4:8, is pruned entirely).
+      EXPECT_EQ(prunekit::nm_compliance(keep, n, m), 1.0) << pattern << " " << name;
+      EXPECT_TRUE(at::equal(w != 0, keep.to(at::kBool))) << pattern << " " << name;
+      const int64_t cols = keep.size(1), full = cols / m * m;
+      EXPECT_EQ(keep.narrow(1, 0, full).sum().item<int64_t>(), keep.size(0) * full / m * (m - n)) << name;
+      if (full < cols) EXPECT_EQ(keep.narrow(1, full, cols - full).sum().item<int64_t>(), 0) << name;
+    }
+    json report = json::parse(prunekit::read_file(out + "/prune_report.json"));
+    for (const auto& [name, mod] : report["modules"].items()) {
+      EXPECT_GE(mod["alps_iterations"].get<int>(), 3) << name;
+      EXPECT_EQ(mod["damp_retries"].get<int>(), 0) << name;
+      EXPECT_FALSE(mod.contains("fallback")) << name;
+    }
+  }
+  EXPECT_EQ(prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " --method alps --pattern 2:4 --alps-iters 0 --quiet --out " + dir + "/bad").code, 2);
 }
