@@ -33,7 +33,8 @@ class Checkpoint {
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
   // Release the resident pages of a tensor once its layer is done.
   void release(const std::string& name) const;
-  // Check every tensor that a LLaMA forward needs exists (InputError naming the first missing).
+  // Check every tensor a LLaMA-family forward needs (expected_tensors of the config): present,
+  // a float dtype, the shape the config implies. InputError naming the tensor, expected and found.
   void require_llama_tensors() const;
 
  private:
@@ -45,6 +46,17 @@ class Checkpoint {
   std::map<std::string, size_t> where_;  // tensor name -> file index
   std::string resolve(const std::string& name) const;
 };
+
+// A tensor a checkpoint of some config must hold: its name, shape and how the config gives the
+// shape ("[vocab_size, hidden_size]"), for messages.
+struct ExpectedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string dims;
+};
+// Every tensor of a LLaMA-family checkpoint with this config (src/model/expected_tensors.cpp);
+// a tied lm_head is listed too (Checkpoint resolves it to the embedding when absent).
+std::vector<ExpectedTensor> expected_tensors(const LlamaConfig& config);
 
 // Write side: an HF checkpoint written tensor by tensor, never whole in memory.
 // The plan (names, dtypes, shapes, in order) is fixed up front so each shard's header can be

@@ -63,6 +63,10 @@ struct ForwardOptions {
 at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at::Tensor& x,
                          const Rope& rope, const ForwardOptions& opt = {});
 
+// Throws NumericalError naming the decoder layer when `hidden` (its output) holds a NaN or Inf:
+// a bad weight or config then fails the run where it went wrong, not as "ppl nan" at the end.
+void check_finite(const at::Tensor& hidden, int layer);
+
 // Causal attention of one sequence as transformers' eager attention: q [nh, T, D], k/v
 // [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position Tk - T + t; returns
 // [T, nh * D]. Auto: the fused fp32 kernel (src/model/attention_kernel.h) for fp32 on CPU unless

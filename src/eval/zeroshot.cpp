@@ -103,7 +103,12 @@ struct Record {
   int64_t label(const char* key) const {
     const json& v = at(key);
     if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
-    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_number_integer()) {
+      // Range-checked before any narrowing: 4294967296 must not become choice 0.
+      if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX) : v.get<int64_t>() > INT32_MAX)
+        fail(std::string("field \"") + key + "\" is " + v.dump() + ", too large for a choice index");
+      return v.get<int64_t>();
+    }
     if (v.is_string()) {
       const std::string s = v.get<std::string>();
       auto digit = [](unsigned char c) { return std::isdigit(c) != 0; };

@@ -39,17 +39,26 @@ std::string join(const std::string& dir, const std::string& file) {
 // Checkpoint (read side)
 
 Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
-  if (!dir_exists(dir)) throw InputError(dir + ": model directory not found");
+  if (!dir_exists(dir)) {
+    const std::string problem = path_problem(dir);
+    throw InputError(dir + ": " + (problem.empty() ? "is a file, not a model directory"
+                                   : problem == kPathMissing ? "model directory not found" : problem));
+  }
   config_ = LlamaConfig::from_file(join(dir, "config.json"));
 
   const std::string single = join(dir, kSingleFile), index_path = join(dir, kIndexFile);
-  // As transformers does: a single model.safetensors wins over an index.
-  if (file_exists(single)) {
+  // As transformers does: a single model.safetensors wins over an index. Something at that name
+  // that cannot be read (a directory, a FIFO, a broken link) is reported as what it is.
+  const std::string single_problem = path_problem(single);
+  if (!single_problem.empty() && single_problem != kPathMissing) throw InputError(single + ": " + single_problem);
+  if (single_problem.empty()) {
     files_.push_back(std::make_unique<SafetensorsFile>(single));
     file_names_.push_back(kSingleFile);
     for (const TensorInfo& t : files_[0]->tensors()) where_[t.name] = 0;
     return;
   }
+  const std::string index_problem = path_problem(index_path);
+  if (!index_problem.empty() && index_problem != kPathMissing) throw InputError(index_path + ": " + index_problem);
   if (!file_exists(index_path)) {
     std::string hint = file_exists(join(dir, "pytorch_model.bin")) ||
                                file_exists(join(dir, "pytorch_model.bin.index.json"))
@@ -82,8 +91,9 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
     if (file.find('/') != std::string::npos)
       throw InputError(index_path + ": shard name \"" + file + "\" must be a plain file name");
     const std::string path = join(dir, file);
-    if (!file_exists(path))
-      throw InputError(path + ": shard named by " + kIndexFile + " not found");
+    const std::string problem = path_problem(path);
+    if (!problem.empty())
+      throw InputError(path + ": shard named by " + kIndexFile + " " + (problem == kPathMissing ? "not found" : problem));
     shard_index[file] = files_.size();
     files_.push_back(std::make_unique<SafetensorsFile>(path));
     file_names_.push_back(file);
@@ -146,24 +156,7 @@ void Checkpoint::release(const std::string& name) const {
   if (!stored.empty()) files_[where_.at(stored)]->release(stored);
 }
 
-void Checkpoint::require_llama_tensors() const {
-  std::vector<std::string> need = {kEmbed, "model.norm.weight", kLmHead};
-  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    need.push_back(p + "input_layernorm.weight");
-    need.push_back(p + "post_attention_layernorm.weight");
-    for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) {
-      need.push_back(p + "self_attn." + proj + ".weight");
-      if (config_.attention_bias) need.push_back(p + "self_attn." + proj + ".bias");
-    }
-    for (const char* proj : {"gate_proj", "up_proj", "down_proj"}) {
-      need.push_back(p + "mlp." + proj + ".weight");
-      if (config_.mlp_bias) need.push_back(p + "mlp." + proj + ".bias");
-    }
-  }
-  for (const std::string& n : need)
-    if (!has(n)) throw InputError(dir_ + ": missing tensor " + n);
-}
+// require_llama_tensors(): src/model/expected_tensors.cpp (shapes come from the model config).
 
 // ---------------------------------------------------------------------------------------------
 // CheckpointWriter (write side)

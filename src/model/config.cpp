@@ -46,9 +46,12 @@ LlamaConfig LlamaConfig::from_json_text(const std::string& text, const std::stri
     c.num_key_value_heads = j.contains("num_key_value_heads") && !j["num_key_value_heads"].is_null()
                                 ? get_int(j, "num_key_value_heads", origin)
                                 : c.num_attention_heads;
-    c.head_dim = j.contains("head_dim") && !j["head_dim"].is_null()
-                     ? get_int(j, "head_dim", origin)
-                     : c.hidden_size / c.num_attention_heads;
+    const bool head_dim_given = j.contains("head_dim") && !j["head_dim"].is_null();
+    if (!head_dim_given && c.hidden_size % c.num_attention_heads != 0)
+      throw InputError(origin + ": hidden_size " + std::to_string(c.hidden_size) +
+                       " is not divisible by num_attention_heads " + std::to_string(c.num_attention_heads) +
+                       " (and no head_dim is given)");
+    c.head_dim = head_dim_given ? get_int(j, "head_dim", origin) : c.hidden_size / c.num_attention_heads;
     if (c.num_attention_heads % c.num_key_value_heads != 0)
       throw InputError(origin + ": num_attention_heads is not a multiple of num_key_value_heads");
     c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
@@ -86,23 +89,25 @@ LlamaConfig LlamaConfig::from_json_text(const std::string& text, const std::stri
   } catch (const nlohmann::json::exception& e) {
     throw InputError(origin + ": field of the wrong type (" + std::string(e.what()) + ")");
   }
+  c.validate(origin);
   return c;
 }
 
 LlamaConfig LlamaConfig::from_file(const std::string& path) {
-  if (!file_exists(path)) throw InputError(path + ": missing config.json");
+  const std::string problem = path_problem(path);
+  if (!problem.empty()) throw InputError(path + ": " + (problem == kPathMissing ? "missing config.json" : problem));
   return from_json_text(read_file(path), path);
 }
 
-void LlamaConfig::check_seqlen(int64_t seqlen, const std::string& flag) const {
-  if (seqlen <= 1) throw InputError(flag + ": sequence length must be > 1");
+void LlamaConfig::check_seqlen(int64_t seqlen, const std::string& setting) const {
+  const std::string value = std::to_string(seqlen);
+  if (seqlen <= 1) throw InvalidSetting(setting, value, "sequence length must be > 1");
   if (seqlen > max_position_embeddings)
-    throw InputError(flag + ": " + std::to_string(seqlen) + " exceeds max_position_embeddings (" +
-                     std::to_string(max_position_embeddings) + ")");
+    throw InvalidSetting(setting, value, "exceeds max_position_embeddings (" +
+                                             std::to_string(max_position_embeddings) + ")");
   if (sliding_window > 0 && sliding_window < seqlen)
-    throw InputError(flag + ": Mistral sliding_window " + std::to_string(sliding_window) +
-                     " is shorter than the sequence length " + std::to_string(seqlen) +
-                     " (sliding-window attention is not implemented)");
+    throw InvalidSetting(setting, value, "longer than Mistral's sliding_window " + std::to_string(sliding_window) +
+                                             " (sliding-window attention is not implemented)");
 }
 
 }  // namespace prunekit

@@ -293,6 +293,10 @@ at::Tensor ModelHead::logits(const at::Tensor& hidden, double eps) const {
   return at::matmul(h, lm_head.t()).to(at::kFloat);
 }
 
+void check_finite(const at::Tensor& hidden, int layer) {
+  if (!at::isfinite(hidden).all().item<bool>()) throw NumericalError("the output of decoder layer " + std::to_string(layer));
+}
+
 LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype) : cfg_(ck.config()) {
   ck.require_llama_tensors();
   head_ = ModelHead::load(ck, dtype);
@@ -340,6 +344,7 @@ at::Tensor LayerStream::run(const at::Tensor& ids, int64_t batch, const std::fun
       slice.copy_(layer_forward(cfg, w, slice, r));
     }
     release_layer(ck_, layer);
+    check_finite(hidden, layer);
     if (on_layer) on_layer(layer);
   }
   return hidden;
