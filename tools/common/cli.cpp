@@ -265,7 +265,7 @@ void add_threads_flag(CLI::App& app, int* threads) {
   app.add_option("--threads", *threads,
                  "intra-op threads (default 0: all cores; at most " + std::to_string(kThreadsPerCore) +
                      " per core)")
-      ->check(CLI::Validator(cap, "INT >= 0"));
+      ->transform(CLI::Validator(cap, "INT >= 0"));  // transform: check() would discard the capped value
 }
 
 }  // namespace cli
