@@ -22,19 +22,20 @@ class Checkpoint {
 
   // Tensor names in storage order (shard by shard, data offset order within a shard).
   std::vector<std::string> names() const;
-  bool has(const std::string& name) const;  // true for a tied lm_head absent from the files
+  bool has(const std::string& name) const;  // true for a tied pair stored under the other name
   // Stored info; for an absent tied lm_head, the embedding's info.
   const TensorInfo& info(const std::string& name) const;
   // Which shard file (basename) holds it.
   std::string shard_of(const std::string& name) const;
-  // Zero-copy view in the stored dtype. "lm_head.weight" falls back to the embedding when tied.
+  // Zero-copy view in the stored dtype. With tie_word_embeddings, "lm_head.weight" and
+  // "model.embed_tokens.weight" each fall back to the other when only one is stored.
   at::Tensor view(const std::string& name) const;
   // Owned copy converted to `dtype` (a fresh tensor, safe to modify).
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
   // Release the resident pages of a tensor once its layer is done.
   void release(const std::string& name) const;
-  // Check every tensor a LLaMA-family forward needs (expected_tensors of the config): present,
-  // a float dtype, the shape the config implies. InputError naming the tensor, expected and found.
+  // Check every tensor the config implies (LlamaConfig::expected_tensors): present, a float dtype,
+  // the shape the config implies. InputError naming the tensor, expected and found.
   void require_llama_tensors() const;
 
  private:
@@ -46,17 +47,6 @@ class Checkpoint {
   std::map<std::string, size_t> where_;  // tensor name -> file index
   std::string resolve(const std::string& name) const;
 };
-
-// A tensor a checkpoint of some config must hold: its name, shape and how the config gives the
-// shape ("[vocab_size, hidden_size]"), for messages.
-struct ExpectedTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  std::string dims;
-};
-// Every tensor of a LLaMA-family checkpoint with this config (src/model/expected_tensors.cpp);
-// a tied lm_head is listed too (Checkpoint resolves it to the embedding when absent).
-std::vector<ExpectedTensor> expected_tensors(const LlamaConfig& config);
 
 // Write side: an HF checkpoint written tensor by tensor, never whole in memory.
 // The plan (names, dtypes, shapes, in order) is fixed up front so each shard's header can be

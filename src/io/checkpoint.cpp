@@ -120,7 +120,12 @@ std::vector<std::string> Checkpoint::names() const {
 // The stored name that `name` reads from, or "" when absent.
 std::string Checkpoint::resolve(const std::string& name) const {
   if (where_.count(name)) return name;
-  if (name == kLmHead && config_.tie_word_embeddings && where_.count(kEmbed)) return kEmbed;
+  // Tied embeddings: transformers shares one matrix, which a checkpoint may store under either
+  // name (save_pretrained usually keeps the embedding; some writers keep only lm_head.weight).
+  if (config_.tie_word_embeddings) {
+    if (name == kLmHead && where_.count(kEmbed)) return kEmbed;
+    if (name == kEmbed && where_.count(kLmHead)) return kLmHead;
+  }
   return "";
 }
 
@@ -156,7 +161,25 @@ void Checkpoint::release(const std::string& name) const {
   if (!stored.empty()) files_[where_.at(stored)]->release(stored);
 }
 
-// require_llama_tensors(): src/model/expected_tensors.cpp (shapes come from the model config).
+void Checkpoint::require_llama_tensors() const {
+  for (const ExpectedTensor& e : config_.expected_tensors()) {
+    if (!has(e.name)) {
+      const bool tied_pair = e.name == kEmbed || e.name == kLmHead;
+      throw InputError(dir_ + ": missing tensor " + e.name +
+                       (tied_pair && !config_.tie_word_embeddings && has(e.name == kEmbed ? kLmHead : kEmbed)
+                            ? " (config.json has tie_word_embeddings false)"
+                            : ""));
+    }
+    const TensorInfo& t = info(e.name);
+    // Integer or bool weights would be converted silently (or fail deep inside LibTorch).
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+      throw InputError(dir_ + ": tensor " + t.name + " has dtype " + dtype_name(t.dtype) +
+                       ", expected a float dtype (F32, F16 or BF16)");
+    if (t.shape != e.shape)
+      throw InputError(dir_ + ": tensor " + t.name + " has shape " + c10::str(at::IntArrayRef(t.shape)) +
+                       ", config.json implies " + c10::str(at::IntArrayRef(e.shape)));
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // CheckpointWriter (write side)

@@ -47,8 +47,6 @@ void LlamaConfig::validate(const std::string& origin) const {
   if (num_attention_heads % num_key_value_heads != 0)
     throw fail("num_attention_heads", std::to_string(num_attention_heads),
                "is not a multiple of num_key_value_heads " + std::to_string(num_key_value_heads));
-  if (head_dim % 2 != 0)
-    throw fail("head_dim", std::to_string(head_dim), "must be even (rotary embeddings rotate pairs)");
   if (sliding_window != -1) in_range("sliding_window", sliding_window, 1, kMaxPositions);
   // The element counts of the largest weights, overflow-checked.
   const std::pair<const char*, int64_t> products[] = {
