@@ -2,7 +2,7 @@
 // src/prune/<name>.cpp that defines `MethodInfo <name>_method()` and one entry in the list below.
 #include "prunekit/prune.h"
 
-#define PRUNEKIT_METHODS(X) X(magnitude) X(wanda) X(ria) X(sparsegpt) X(random)
+#define PRUNEKIT_METHODS(X) X(magnitude) X(wanda) X(ria) X(sparsegpt) X(alps) X(random)
 
 namespace prunekit {
 

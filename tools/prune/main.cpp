@@ -1,6 +1,7 @@
 // prune: prune a Hugging Face LLaMA checkpoint layer by layer and write a pruned HF checkpoint.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <list>
@@ -19,7 +20,11 @@ struct MethodParamFlag {
   std::string value;
   bool set = false;
   CLI::Option* option = nullptr;
-  std::string flag() const { return "--" + method + "-" + param.name; }
+  std::string flag() const {  // --alps-pcg-iters for parameter pcg_iters
+    std::string name = param.name;
+    std::replace(name.begin(), name.end(), '_', '-');
+    return "--" + method + "-" + name;
+  }
 };
 
 void add_method_param_flags(CLI::App& app, std::list<MethodParamFlag>& flags) {
