@@ -28,7 +28,7 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
                        .to(at::kLong)
                        .view({nwin, seqlen});
 
-  LayerStream stream(ck, opt.dtype);
+  LayerStream stream(ck, opt.dtype, opt.batch);
   const int64_t bytes_per_window = seqlen * cfg.hidden_size * at::elementSize(opt.dtype);
   const int64_t chunk = std::max<int64_t>(1, opt.max_activation_bytes / bytes_per_window);
   const int64_t nchunks = (nwin + chunk - 1) / chunk;
@@ -37,7 +37,7 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
   for (int64_t c0 = 0; c0 < nwin; c0 += chunk) {
     const int64_t n = std::min(chunk, nwin - c0);
     at::Tensor win = all.narrow(0, c0, n);
-    at::Tensor hidden = stream.run(win, opt.batch, [&](int) { bar.update(++steps); });
+    at::Tensor hidden = stream.run(win, [&](int) { bar.update(++steps); });
     for (int64_t i = 0; i < n; ++i) {
       // Mean cross-entropy of the seqlen-1 next-token predictions, log-softmax in fp32.
       at::Tensor logits = stream.head().logits(hidden[i].narrow(0, 0, seqlen - 1), cfg.rms_norm_eps);

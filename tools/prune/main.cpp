@@ -1,12 +1,68 @@
 // prune: prune a Hugging Face LLaMA checkpoint layer by layer and write a pruned HF checkpoint.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <list>
 
 #include "prunekit/checkpoint.h"
 #include "prunekit/cli.h"
 #include "prunekit/prune.h"
+
+namespace {
+
+// Every parameter a method declares is a flag --<method>-<name> (--ria-a, --sparsegpt-percdamp,
+// --random-seed, ...): a new method's parameters reach the command line with no edit here.
+struct MethodParamFlag {
+  std::string method;
+  prunekit::MethodParam param;
+  std::string value;
+  bool set = false;
+  CLI::Option* option = nullptr;
+  std::string flag() const {  // --alps-pcg-iters for parameter pcg_iters
+    std::string name = param.name;
+    std::replace(name.begin(), name.end(), '_', '-');
+    return "--" + method + "-" + name;
+  }
+};
+
+void add_method_param_flags(CLI::App& app, std::list<MethodParamFlag>& flags) {
+  for (const prunekit::MethodInfo& m : prunekit::registered_methods())
+    for (const prunekit::MethodParam& p : m.params) {
+      MethodParamFlag& f = flags.emplace_back(MethodParamFlag{m.name, p});
+      const std::string help = "--method " + m.name + ": " + p.help;
+      f.option = p.default_value.is_boolean()
+                     ? app.add_flag(f.flag(), f.set, help)
+                     : app.add_option(f.flag(), f.value, help + " (default: " + p.default_value.dump() + ")");
+    }
+}
+
+// The given flags of `method` as its parameters (name -> value); flags of other methods are
+// ignored with a warning.
+nlohmann::json method_params_from_flags(const std::list<MethodParamFlag>& flags, const std::string& method, bool quiet) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const MethodParamFlag& f : flags) {
+    if (f.option->count() == 0) continue;
+    if (f.method != method) {
+      if (!quiet) std::fprintf(stderr, "prune: warning: %s ignored (a parameter of --method %s)\n", f.flag().c_str(), f.method.c_str());
+      continue;
+    }
+    if (f.param.default_value.is_boolean()) {
+      params[f.param.name] = f.set;
+    } else if (f.param.default_value.is_string()) {
+      params[f.param.name] = f.value;
+    } else {
+      nlohmann::json v = nlohmann::json::parse(f.value, nullptr, /*allow_exceptions=*/false);
+      if (!v.is_number())
+        throw prunekit::InputError(f.flag() + ": expected a number (got \"" + f.value + "\")");
+      params[f.param.name] = v;
+    }
+  }
+  return params;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
@@ -37,14 +93,8 @@ int main(int argc, char** argv) {
                  "which Linears: all|attn|mlp|comma list of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
       ->capture_default_str();
   app.add_option("--layers", opt.layers_arg, "decoder layers to prune, e.g. 0-3,7 (default: all)");
-  app.add_option("--ria-a", opt.params.ria_a, "RIA activation exponent a (score x sqrt(s)^a)")->capture_default_str();
-  app.add_flag("--ria-reallocation", opt.params.ria_reallocation, "RIA channel reallocation before N:M selection");
-  app.add_flag("--ria-lsa", opt.params.ria_lsa,
-               "with --ria-reallocation: refine the channel permutation by linear sum assignment per group position");
-  app.add_option("--alps-rho0", opt.params.alps_rho0, "ALPS initial ADMM penalty rho")->capture_default_str();
-  app.add_option("--alps-iters", opt.params.alps_iters, "ALPS ADMM iteration cap")->capture_default_str();
-  app.add_option("--alps-pcg-iters", opt.params.alps_pcg_iters,
-                 "ALPS conjugate-gradient iterations on the final support")->capture_default_str();
+  std::list<MethodParamFlag> param_flags;
+  add_method_param_flags(app, param_flags);
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
@@ -82,6 +132,7 @@ int main(int argc, char** argv) {
       opt.spec.group = prunekit::group_from_name(group);
       opt.group_given = true;
     }
+    opt.method_params = method_params_from_flags(param_flags, opt.method, opt.quiet);
     opt.dtype = prunekit::parse_compute_dtype(dtype);
     if (!max_shard.empty()) opt.max_shard_bytes = prunekit::parse_size(max_shard);
     if (opt.calib_path.empty()) {
