@@ -144,6 +144,15 @@ TEST(CliParse, SettingsMapToFlags) {
   EXPECT_EQ(cli::flag_for_setting("owl_lambda"), "--owl-lambda");
   EXPECT_EQ(cli::flag_for_setting("out_dir"), "--out");
   EXPECT_EQ(cli::flag_for_setting("seqlen"), "--seqlen");
+  // The library reports in its own terms: the setting and the value, no flag.
+  try {
+    prunekit::group_from_name("per-col");
+    ADD_FAILURE();
+  } catch (const prunekit::InvalidSetting& e) {
+    EXPECT_EQ(e.setting(), "group");
+    EXPECT_EQ(e.value(), "per-col");
+    EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
+  }
 }
 
 // ---- defects 3, 9, 10: config.json ranges, before anything is sized from it ----------------
@@ -328,6 +337,13 @@ TEST(BadInput, NonFiniteActivationsFailWithTheLayer) {
   EXPECT_NE(r.output.find("decoder layer 3"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.rfind("eval-ppl: failed: ", 0), 0u) << r.output;  // no "ppl nan" result line
   EXPECT_EQ(lines(r.output), 1) << r.output;
+  // prune's layer passes go through the same check, and nothing is written.
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  r = run_cmd(bin("prune") + " --quiet --model " + d + " --method wanda --sparsity 0.5 --nsamples 2 --seqlen 64 --calib " +
+              calib + " --out " + tmp + "/out");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("decoder layer 3"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp + "/out"));
   fs::remove_all(tmp);
 }
 
@@ -346,6 +362,66 @@ TEST(BadInput, AttentionKernelPropagatesNaN) {
 }
 
 // ---- defect 12 and issue 15: the tools' flags, strictly --------------------------------------
+
+TEST(BadInput, PruneFlagsStrict) {
+  PRUNEKIT_FIXTURE(model, kStories);
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string tmp = prunekit_test::temp_dir("badprune-flags");
+  const std::string out = tmp + "/out";
+  expect_exit2(bin("prune") + " --quiet --model " + model + " --calib " + calib + " --out " + out,
+               {
+                   {"--method wanda --pattern 2:99999999999", "--pattern"},
+                   {"--method wanda --pattern 2:4x", "--pattern"},
+                   {"--method wanda --sparsity 0.5 --layers 0-4x", "--layers"},
+                   {"--method wanda --sparsity ''", "--sparsity"},
+                   {"--method wanda --sparsity nan", "--sparsity"},
+                   {"--method wanda --sparsity 0.7 --pattern 2:4", "conflicts with --pattern 2:4"},
+                   {"--method wanda --sparsity 0.5 --owl --owl-lambda 5", "--owl-lambda"},  // was a LibTorch slice error
+                   {"--method wanda --sparsity 0.5 --owl --owl-m -1", "--owl-m"},
+                   {"--method wanda --sparsity 0.5 --nsamples -1", "--nsamples"},
+                   {"--method wanda --sparsity 0.5 --seqlen -5", "--seqlen"},
+                   {"--method wanda --sparsity 0.5 --batch 0", "--batch"},
+                   {"--method wanda --sparsity 0.5 --threads -1", "--threads"},
+                   {"--method wanda --sparsity 0.5 --max-shard-size 5XB", "--max-shard-size"},
+                   {"--method wanda --sparsity 0.5 --modules q_proj,", "--modules"},
+                   {"--method wanda --sparsity 0.5 --modules qkv", "--modules qkv"},
+                   {"--method wanda --sparsity 0.5 --layers 9", "--layers 9"},
+                   {"--method wanda --sparsity 0.5 --group per-col", "--group per-col"},
+                   {"--method lottery --sparsity 0.5", "--method lottery"},
+                   {"--method wanda --sparsity 0.5 --dtype float8", "--dtype"},
+               });
+  EXPECT_FALSE(fs::exists(out));
+  // --sparsity equal to N/M is consistent, so accepted.
+  auto r = run_cmd(bin("prune") + " --quiet --model " + model + " --method magnitude --sparsity 0.5 --pattern 2:4 --out " + out);
+  EXPECT_EQ(r.code, 0) << r.output;
+  fs::remove_all(tmp);
+}
+
+TEST(BadInput, RiaReallocationNeedsWidthsDivisibleByM) {
+  // stories260K's down_proj is 172 wide: 4:8 and 3:7 do not divide it (was exit 1,
+  // vector::_M_range_check); upstream's index[k::M] = chunk assignment fails the same way.
+  PRUNEKIT_FIXTURE(model, kStories);
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string tmp = prunekit_test::temp_dir("ria-realloc");
+  expect_exit2(bin("prune") + " --quiet --model " + model + " --calib " + calib +
+                   " --nsamples 2 --seqlen 64 --method ria --ria-reallocation --out " + tmp + "/out",
+               {{"--pattern 4:8", "--ria-reallocation: "}, {"--pattern 3:7", "not a multiple of 7"}});
+  EXPECT_FALSE(fs::exists(tmp + "/out"));
+  fs::remove_all(tmp);
+}
+
+TEST(BadInput, OwlLambdaKeepsEveryLayerBelowOne) {
+  bool uniform = false;
+  EXPECT_NO_THROW(prunekit::owl_layer_sparsities({1.0, 2.0, 3.0}, 0.7, 0.08, &uniform));
+  try {
+    prunekit::owl_layer_sparsities({1.0, 2.0, 9.0}, 0.7, 0.4, &uniform);
+    ADD_FAILURE() << "accepted";
+  } catch (const prunekit::InvalidSetting& e) {
+    EXPECT_EQ(e.setting(), "owl_lambda");
+    EXPECT_NE(std::string(e.what()).find("decoder layer 0"), std::string::npos) << e.what();
+  }
+}
+
 
 TEST(BadInput, EvalAndOtherToolFlagsStrict) {
   PRUNEKIT_FIXTURE(model, kStories);
@@ -409,5 +485,20 @@ TEST(BadInput, EvalPplReportsEvaluatedAndCorpusTokens) {
   EXPECT_EQ(j["tokens_evaluated"].get<int64_t>(), 3 * 128);
   EXPECT_GT(j["corpus_tokens"].get<int64_t>(), 100 * 128);
   EXPECT_FALSE(j.contains("tokens"));
+  fs::remove_all(tmp);
+}
+
+TEST(BadInput, CalibDefaultWorksFromAnyDirectory) {
+  PRUNEKIT_FIXTURE(model, kStories);
+  const std::string tmp = prunekit_test::temp_dir("calib-default");
+  // No $PRUNEKIT_SHARED and a working directory with nothing beside it: the repository's sample.
+  auto r = run_cmd("cd " + tmp + " && env -u PRUNEKIT_SHARED " + bin("prune") + " --quiet --model " + model +
+                   " --method wanda --sparsity 0.5 --nsamples 2 --seqlen 64 --out " + tmp + "/out --json " + tmp +
+                   "/r.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json j = json::parse(slurp(tmp + "/r.json"));
+  EXPECT_EQ(j["calibration"]["corpus"].get<std::string>(), std::string(PRUNEKIT_SOURCE_DIR) + "/examples/data/c4-sample.jsonl");
+  auto help = run_cmd(bin("prune") + " --help");
+  EXPECT_NE(help.output.find("examples/data/c4-sample.jsonl"), std::string::npos);
   fs::remove_all(tmp);
 }

@@ -92,7 +92,5 @@ class CheckpointWriter {
 std::vector<WritePlanEntry> plan_like(const Checkpoint& ck);
 std::map<std::string, std::string> shard_layout_like(const Checkpoint& ck);
 
-// Parse "5GB", "500MB", "1000" (bytes) as transformers does (decimal units; GiB/MiB binary).
-uint64_t parse_size(const std::string& s);
 
 }  // namespace prunekit

@@ -158,6 +158,5 @@ class LayerStream {
 // A copy of `w` in `dtype` (norms, weights, biases); `w` itself when it already is.
 LayerWeights layer_in_dtype(const LayerWeights& w, at::ScalarType dtype);
 
-at::ScalarType parse_compute_dtype(const std::string& s);  // float32|bfloat16 (--dtype)
 
 }  // namespace prunekit

@@ -465,29 +465,4 @@ std::map<std::string, std::string> shard_layout_like(const Checkpoint& ck) {
   return layout;
 }
 
-uint64_t parse_size(const std::string& s) {
-  auto bad = [&]() {
-    return InputError("--max-shard-size: cannot parse \"" + s +
-                      "\" (expected a byte count or a size such as 5GB, 500MB, 2GiB)");
-  };
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) throw bad();
-  std::string unit = s.substr(i);
-  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  static const std::map<std::string, double> units = {
-      {"", 1.0},      {"B", 1.0},         {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
-      {"TB", 1e12},   {"KIB", 1024.0},    {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0}};
-  auto u = units.find(unit);
-  if (u == units.end()) throw bad();
-  const std::string number = s.substr(0, i);
-  if (unit.empty() && number.find('.') != std::string::npos) throw bad();  // bytes are whole
-  char* end = nullptr;
-  double v = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size() || !(v > 0) || v * u->second >= 9e18) throw bad();
-  const uint64_t bytes = static_cast<uint64_t>(std::llround(v * u->second));
-  if (bytes == 0) throw bad();
-  return bytes;
-}
-
 }  // namespace prunekit

@@ -407,10 +407,4 @@ at::Tensor LayerStream::run(const at::Tensor& ids, const std::function<void(int)
   return hidden;
 }
 
-at::ScalarType parse_compute_dtype(const std::string& s) {
-  if (s == "float32" || s == "fp32" || s == "f32") return at::kFloat;
-  if (s == "bfloat16" || s == "bf16") return at::kBFloat16;
-  throw InputError("--dtype: unknown compute dtype \"" + s + "\" (float32|bfloat16)");
-}
-
 }  // namespace prunekit

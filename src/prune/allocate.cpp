@@ -1,8 +1,10 @@
 // Allocators: which sparsity each decoder layer gets. Uniform, and OWL's per-layer sparsities from
 // outlier ratios (luuyin/OWL, CONVENTIONS.md §7). Later per-layer overrides wrap these.
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 
+#include "prunekit/common.h"
 #include "prunekit/progress.h"
 #include "prunekit/prune.h"
 
@@ -40,7 +42,19 @@ std::vector<double> owl_layer_sparsities(const std::vector<double>& ratio, doubl
   }
   const double mean = sum / double(n);
   std::vector<double> sparsity(n);
-  for (size_t i = 0; i < n; ++i) sparsity[i] = 1.0 - (density[i] - mean + (1.0 - target));
+  for (size_t i = 0; i < n; ++i) {
+    sparsity[i] = 1.0 - (density[i] - mean + (1.0 - target));
+    // Layers spread up to 2 x lambda around the target: at 1 or more a layer would lose all of
+    // its weights or more (upstream then fails inside torch with a slice error).
+    if (!(sparsity[i] < 1.0)) {
+      char what[200], value[32];
+      std::snprintf(what, sizeof what,
+                    "gives decoder layer %zu a sparsity of %.4f at target %.4f; every layer must stay below 1 "
+                    "(choose a smaller lambda)", i, sparsity[i], target);
+      std::snprintf(value, sizeof value, "%g", lambda);
+      throw InvalidSetting("owl_lambda", value, what);
+    }
+  }
   return sparsity;
 }
 

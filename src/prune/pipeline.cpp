@@ -26,22 +26,25 @@ namespace prunekit {
 using nlohmann::json;
 
 void validate_prune_options(const PruneOptions& opt) {
-  if (opt.out_dir.empty()) throw InputError("--out: required");
+  // In the library's terms (the PruneOptions field and its value); the tools name the flag.
+  auto num = [](double v) { return std::to_string(v); };
+  if (opt.out_dir.empty()) throw InvalidSetting("out_dir", "", "required");
   if (opt.spec.is_nm()) {
-    if (opt.spec.n < 1 || opt.spec.n >= opt.spec.m)
-      throw InputError("--pattern: N:M needs 1 <= N < M (got " + std::to_string(opt.spec.n) + ":" +
-                       std::to_string(opt.spec.m) + ")");
+    const std::string nm = std::to_string(opt.spec.n) + ":" + std::to_string(opt.spec.m);
+    if (opt.spec.n < 1 || opt.spec.n >= opt.spec.m) throw InvalidSetting("pattern", nm, "N:M needs 1 <= N < M");
     if (opt.owl.enabled)
-      throw InputError("--owl: cannot be combined with --pattern N:M (N:M fixes every layer at N/M; "
-                       "upstream silently ignores the OWL ratios)");
+      throw InvalidSetting("owl", "", "cannot be combined with an N:M pattern (N:M fixes every layer at N/M; "
+                                      "upstream silently ignores the OWL ratios)");
   } else if (!(opt.spec.sparsity >= 0.0 && opt.spec.sparsity < 1.0)) {
-    throw InputError("--sparsity: must be in [0, 1) (got " + std::to_string(opt.spec.sparsity) + ")");
+    throw InvalidSetting("sparsity", num(opt.spec.sparsity), "must be in [0, 1)");
   }
-  if (opt.nsamples < 1) throw InputError("--nsamples: must be >= 1");
-  if (opt.seqlen < 0) throw InputError("--seqlen: must be > 1");
-  if (opt.batch < 1) throw InputError("--batch: must be >= 1");
-  if (opt.owl.enabled && (opt.owl.lambda < 0 || opt.owl.m <= 0))
-    throw InputError("--owl-lambda/--owl-m: must be >= 0 / > 0");
+  if (opt.nsamples < 1) throw InvalidSetting("nsamples", std::to_string(opt.nsamples), "must be >= 1");
+  if (opt.seqlen < 0) throw InvalidSetting("seqlen", std::to_string(opt.seqlen), "must be > 1");
+  if (opt.batch < 1) throw InvalidSetting("batch", std::to_string(opt.batch), "must be >= 1");
+  if (opt.owl.enabled && !(opt.owl.lambda >= 0 && opt.owl.lambda < 1))
+    throw InvalidSetting("owl_lambda", num(opt.owl.lambda), "must be in [0, 1)");
+  if (opt.owl.enabled && !(opt.owl.m > 0 && std::isfinite(opt.owl.m)))
+    throw InvalidSetting("owl_m", num(opt.owl.m), "must be a finite number > 0");
 }
 
 static std::string real_path(const std::string& p) {
@@ -71,7 +74,8 @@ namespace {
 // Calibration windows (upstream's C4 sampler), described in the report.
 CalibSet sample_calibration(const PruneOptions& opt, int64_t seqlen, PruneReport& report) {
   if (opt.calib_path.empty())
-    throw InputError("--calib: method " + opt.method + " needs calibration text (C4-format JSON lines or plain text)");
+    throw InvalidSetting("calib_path", "", "method " + opt.method +
+                                              " needs calibration text (C4-format JSON lines or plain text)");
   Tokenizer tok(opt.model_dir);
   const std::vector<std::string> docs = read_documents(opt.calib_path, doc_mode_from_name(opt.calib_docs));
   CalibSet calib = sample_windows(docs, [&](const std::string& d) { return tok.encode(d, true); }, opt.nsamples,
@@ -139,7 +143,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   const ModuleSelection sel = ModuleSelection::parse(opt.modules_arg, opt.layers_arg, L);
   check_output_dir(opt);
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
-  cfg.check_seqlen(seqlen, "--seqlen");
+  cfg.check_seqlen(seqlen, "seqlen");
 
   PruneReport report(spec, opt.quiet);
   describe_run(opt, spec, *pruner, report);

@@ -70,7 +70,7 @@ const MethodInfo& method_info(const std::string& name) {
     if (m.name == name) return m;
   std::string known;
   for (const MethodInfo& m : registered_methods()) known += (known.empty() ? "" : "|") + m.name;
-  throw InputError("--method: unknown method \"" + name + "\" (" + known + ")");
+  throw InvalidSetting("method", name, "unknown method (" + known + ")");
 }
 
 std::vector<std::string> pruner_names() {

@@ -16,6 +16,14 @@ at::Tensor ria_channel_permutation(const at::Tensor& score, int m) {
   // chunks [int(cols*k/M), int(cols*(k+1)/M)), and deal chunk k to position k of every group,
   // odd chunks reversed (CONVENTIONS.md section 3).
   const int64_t cols = score.size(1);
+  // Upstream assigns chunk k to index[k::M]; those slices have the chunks' lengths only when M
+  // divides the columns (otherwise torch refuses the assignment), so there is no rule to follow.
+  if (cols % m != 0)
+    throw InvalidSetting("ria_reallocation", "",
+                         "channel reallocation needs every pruned Linear's input width divisible by M; a Linear "
+                         "here has " + std::to_string(cols) + " input columns, not a multiple of " +
+                         std::to_string(m) + " (prune without reallocation, or with an M dividing " +
+                         std::to_string(cols) + ")");
   at::Tensor order = std::get<1>(at::sort(score.sum(0)));
   std::vector<int64_t> sorted(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + cols);
   std::vector<int64_t> index(cols, -1);

@@ -8,7 +8,7 @@ std::string group_name(Group g) { return g == Group::PerRow ? "per-row" : "per-m
 Group group_from_name(const std::string& s) {
   if (s == "per-row") return Group::PerRow;
   if (s == "per-matrix") return Group::PerMatrix;
-  throw InputError("--group: unknown comparison group \"" + s + "\" (per-row|per-matrix)");
+  throw InvalidSetting("group", s, "unknown comparison group (per-row|per-matrix)");
 }
 
 // Upstream computes the count as int(cols * s) with s a Python float: a double product, floored.

@@ -36,8 +36,8 @@ ModuleSelection ModuleSelection::parse(const std::string& modules, const std::st
         for (int i = 0; i < kNumLinears; ++i)
           if (item == linear_short_name(i)) sel.linear[i] = found = true;
         if (!found)
-          throw InputError("--modules: unknown module \"" + item +
-                           "\" (all|attn|mlp|q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)");
+          throw InvalidSetting("modules", item,
+                               "unknown module (all|attn|mlp|q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)");
       }
     }
   }
@@ -48,13 +48,15 @@ ModuleSelection ModuleSelection::parse(const std::string& modules, const std::st
       int a = 0, b = 0;
       char dash = 0;
       std::stringstream is(item);
-      if (!(is >> a)) throw InputError("--layers: cannot parse \"" + item + "\" (e.g. 0-3,7)");
+      if (!(is >> a)) throw InvalidSetting("layers", item, "cannot parse (e.g. 0-3,7)");
       b = a;
       if (is >> dash) {
-        if (dash != '-' || !(is >> b)) throw InputError("--layers: cannot parse \"" + item + "\"");
+        if (dash != '-' || !(is >> b)) throw InvalidSetting("layers", item, "cannot parse (e.g. 0-3,7)");
       }
+      if (is.peek() != std::char_traits<char>::eof()) throw InvalidSetting("layers", item, "cannot parse (e.g. 0-3,7)");
       if (a < 0 || b >= num_layers || a > b)
-        throw InputError("--layers: \"" + item + "\" outside 0-" + std::to_string(num_layers - 1));
+        throw InvalidSetting("layers", item, "outside 0-" + std::to_string(num_layers - 1) + " (the model has " +
+                                                 std::to_string(num_layers) + " decoder layers)");
       for (int i = a; i <= b; ++i) sel.layers.insert(i);
     }
   }
