@@ -223,7 +223,7 @@ std::string default_zeroshot_data_dir() {
 }
 
 std::string resolve_task_file(const std::string& name, const std::string& data_dir) {
-  if (name.empty()) throw InputError("--tasks: empty task name");
+  if (name.empty()) throw InvalidSetting("tasks", "", "empty task name");
   const std::string path = (data_dir.empty() ? default_zeroshot_data_dir() : data_dir) + "/" + name + ".jsonl";
   if (!file_exists(path)) throw InputError(path + ": task file not found (task \"" + name + "\")");
   return path;
@@ -549,7 +549,7 @@ TaskResult evaluate_task(LlamaModel& model, const Tokenizer& tok, const std::str
 
 ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const std::vector<std::string>& tasks,
                                  const ZeroShotOptions& opt) {
-  if (tasks.empty()) throw InputError("--tasks: no task given");
+  if (tasks.empty()) throw InvalidSetting("tasks", "", "no task given");
   // Every file is found and parsed before the first forward.
   std::vector<std::string> files;
   std::vector<std::vector<McDoc>> docs;

@@ -270,7 +270,7 @@ CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<Write
                                    const std::map<std::string, std::string>& shard_layout)
     : impl_(std::make_unique<Impl>()), out_dir_(out_dir) {
   while (out_dir_.size() > 1 && out_dir_.back() == '/') out_dir_.pop_back();
-  if (out_dir_.empty()) throw InputError("--out: empty output directory");
+  if (out_dir_.empty()) throw InvalidSetting("out_dir", "", "empty output directory");
   Impl& im = *impl_;
   im.plan = std::move(plan);
   im.slots.resize(im.plan.size());
