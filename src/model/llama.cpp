@@ -374,6 +374,8 @@ LayerWeights layer_in_dtype(const LayerWeights& w, at::ScalarType dtype) {
   LayerWeights c = w;
   c.input_norm = w.input_norm.to(dtype);
   c.post_norm = w.post_norm.to(dtype);
+  if (w.q_norm.defined()) c.q_norm = w.q_norm.to(dtype);
+  if (w.k_norm.defined()) c.k_norm = w.k_norm.to(dtype);
   for (int i = 0; i < kNumLinears; ++i) {
     c.weight[i] = w.weight[i].to(dtype);
     if (w.bias[i].defined()) c.bias[i] = w.bias[i].to(dtype);
