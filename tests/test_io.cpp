@@ -349,17 +349,6 @@ TEST(Io, SaveLoadSafetensors) {
   fs::remove_all(tmp);
 }
 
-TEST(Io, ParseSize) {
-  EXPECT_EQ(prunekit::parse_size("5GB"), 5000000000ULL);
-  EXPECT_EQ(prunekit::parse_size("500MB"), 500000000ULL);
-  EXPECT_EQ(prunekit::parse_size("2GiB"), 2147483648ULL);
-  EXPECT_EQ(prunekit::parse_size("10KB"), 10000ULL);
-  EXPECT_EQ(prunekit::parse_size("1000"), 1000ULL);
-  EXPECT_EQ(prunekit::parse_size("1.5gb"), 1500000000ULL);
-  for (const char* s : {"", "abc", "5XB", "-1", "0", "0.1B", "GB", "1.5", "1e9"})
-    expect_input_error([&] { prunekit::parse_size(s); }, {"--max-shard-size"});
-}
-
 // ---- validation: each bad input is crafted at test time ----
 
 TEST(Io, CorruptSafetensorsRejected) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 
 #include "fixtures.h"
 #include "prunekit/checkpoint.h"
@@ -359,4 +360,67 @@ TEST(RiaReallocation, LsaRefinementNeverKeepsLessScoreThanTheHeuristic) {
   EXPECT_GT(improved, 0);
   EXPECT_EQ(run_cmd(bin("prune") + " --model " + model + " --method ria --pattern 2:4 --ria-lsa --quiet --out " +
                     dir + "/bad").code, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry: a method with one parameter is one file (src/prune/random.cpp) + one registry
+// line; its parameter reaches the command line as --random-seed with no other edit.
+
+TEST(MethodRegistry, ParametersAreResolvedTypedAndNamedInErrors) {
+  const prunekit::MethodInfo& ria = prunekit::method_info("ria");
+  json p = prunekit::resolve_method_params(ria, json::object());
+  EXPECT_EQ(p, json({{"a", 0.5}, {"reallocation", false}, {"lsa", false}}));
+  p = prunekit::resolve_method_params(ria, {{"a", 1}});  // an integer for a number stays a number
+  EXPECT_TRUE(p["a"].is_number_float());
+  EXPECT_EQ(p["a"].get<double>(), 1.0);
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const prunekit::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] { prunekit::make_pruner("ria", {{"alpha", 1.0}}); }).find("\"alpha\""), std::string::npos);
+  EXPECT_NE(message([&] { prunekit::make_pruner("ria", {{"a", "high"}}); }).find("parameter a"), std::string::npos);
+  EXPECT_NE(message([&] { prunekit::make_pruner("ria", {{"lsa", true}}); }).find("reallocation"), std::string::npos);
+  EXPECT_NE(message([&] { prunekit::make_pruner("wanda", {{"seed", 1}}); }).find("has none"), std::string::npos);
+  EXPECT_NE(message([&] { prunekit::make_pruner("sparsegpt", {{"blocksize", 0}}); }).find("blocksize"), std::string::npos);
+  EXPECT_EQ(prunekit::make_pruner("random", {{"seed", 7}})->params()["seed"].get<int64_t>(), 7);
+}
+
+TEST(RandomMethod, SeededPerRowFloor) {
+  auto mask_of = [](int64_t seed, int layer) {
+    at::Tensor w = at::randn({6, 40});
+    prunekit::ActivationStats none;
+    prunekit::LinearSite site{layer, prunekit::kQ, "w", w, none};
+    prunekit::SparsitySpec spec;
+    spec.sparsity = 0.3;
+    spec.group = prunekit::make_pruner("random")->default_group();
+    auto pruner = prunekit::make_pruner("random", {{"seed", seed}});
+    at::Tensor keep = pruner->prune(site, spec).keep_mask;
+    EXPECT_TRUE((w == 0).equal(keep == 0));  // pruned weights are zeroed, kept ones are not
+    return keep;
+  };
+  const at::Tensor a = mask_of(1, 0);
+  EXPECT_TRUE((a == 0).sum(1).eq(12).all().item<bool>());  // int(40 * 0.3) per row
+  EXPECT_TRUE(a.equal(mask_of(1, 0)));                      // same seed, same site: same mask
+  EXPECT_FALSE(a.equal(mask_of(2, 0)));                     // another seed
+  EXPECT_FALSE(a.equal(mask_of(1, 1)));                     // another layer draws its own stream
+
+  // End to end: no calibration data needed, the seed flag exists and lands in the report.
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  const std::string dir = prunekit_test::temp_dir("random");
+  const std::string cmd = bin("prune") + " --model " + model + " --method random --sparsity 0.5 --quiet --out ";
+  ASSERT_EQ(run_cmd(cmd + dir + "/s3 --random-seed 3").code, 0);
+  ASSERT_EQ(run_cmd(cmd + dir + "/s3b --random-seed 3").code, 0);
+  ASSERT_EQ(run_cmd(cmd + dir + "/s4 --random-seed 4").code, 0);
+  json rep = json::parse(prunekit::read_file(dir + "/s3/prune_report.json"));
+  EXPECT_EQ(rep["method_params"]["seed"].get<int64_t>(), 3);
+  EXPECT_NEAR(rep["total_sparsity"].get<double>(), 0.5, 1e-12);  // every row of every matrix: 0.5
+  EXPECT_TRUE(rep["calibration"].is_null());
+  const std::string w = "/model.safetensors";
+  EXPECT_EQ(file_bytes(dir + "/s3" + w), file_bytes(dir + "/s3b" + w));
+  EXPECT_NE(file_bytes(dir + "/s3" + w), file_bytes(dir + "/s4" + w));
+  EXPECT_EQ(run_cmd(cmd + dir + "/bad --random-seed x").code, 2);
 }

@@ -184,8 +184,7 @@ TEST(Reconstruct, AlpsBeatsSparseGptAndIsOptimalOnItsSupport) {
       spec.group = prunekit::Group::PerMatrix;
       at::Tensor w_alps = w.clone(), w_sgpt = w.clone();
       prunekit::LinearSite a{0, prunekit::kQ, "a", w_alps, stats}, s{0, prunekit::kQ, "s", w_sgpt, stats};
-      prunekit::MethodParams params;
-      params.alps_pcg_iters = 200;
+      const nlohmann::json params = {{"pcg_iters", 200}};
       prunekit::PruneOutcome out = prunekit::make_pruner("alps", params)->prune(a, spec);
       prunekit::make_pruner("sparsegpt")->prune(s, spec);
       const double e_alps = prunekit::reconstruction_error(w, w_alps, stats.hessian);

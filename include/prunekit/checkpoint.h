@@ -34,8 +34,8 @@ class Checkpoint {
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
   // Release the resident pages of a tensor once its layer is done.
   void release(const std::string& name) const;
-  // Check every tensor the config implies exists with its shape (LlamaConfig::expected_tensors;
-  // InputError naming the first missing or misshapen one).
+  // Check every tensor the config implies (LlamaConfig::expected_tensors): present, a float dtype,
+  // the shape the config implies. InputError naming the tensor, expected and found.
   void require_llama_tensors() const;
 
  private:
@@ -92,7 +92,5 @@ class CheckpointWriter {
 std::vector<WritePlanEntry> plan_like(const Checkpoint& ck);
 std::map<std::string, std::string> shard_layout_like(const Checkpoint& ck);
 
-// Parse "5GB", "500MB", "1000" (bytes) as transformers does (decimal units; GiB/MiB binary).
-uint64_t parse_size(const std::string& s);
 
 }  // namespace prunekit

@@ -13,6 +13,27 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A setting the library was given has a value it cannot use. The library names the setting in
+// its own terms (the option field, e.g. "sparsity", "owl_lambda", "seqlen") and never a flag; the
+// tools layer maps the setting to its flag (tools/common/cli.h). what(): "<setting> <value>: <problem>".
+class InvalidSetting : public InputError {
+ public:
+  InvalidSetting(std::string setting, std::string value, std::string problem);
+  const std::string& setting() const { return setting_; }
+  const std::string& value() const { return value_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string setting_, value_, problem_;
+};
+
+// A computation produced NaN or Inf (a run failure, exit code 1): where names the place, e.g.
+// "decoder layer 3" or "the loss of window 7".
+class NumericalError : public std::runtime_error {
+ public:
+  explicit NumericalError(const std::string& where);
+};
+
 // Root of the shared fixtures (models/, data/, reference/): $PRUNEKIT_SHARED, else "" if unset.
 std::string shared_dir_from_env();
 
@@ -42,6 +63,11 @@ struct Stopwatch {
 };
 
 bool file_exists(const std::string& path);
+// What keeps `path` from being read as a regular file, in words ("is a directory", "is a FIFO",
+// "is a dangling symbolic link (to X)", "is a symbolic link loop", "does not exist"), or "" when
+// it is one.
+std::string path_problem(const std::string& path);
+constexpr const char* kPathMissing = "does not exist";  // path_problem() of a path with nothing there
 bool dir_exists(const std::string& path);
 std::string read_file(const std::string& path);  // throws InputError naming the path
 // Refuse early (InputError naming `flag`) when `path` could not be created or replaced later.

@@ -43,8 +43,12 @@ struct LlamaConfig {
   // Parse and validate; InputError naming the file on anything missing or unsupported.
   static LlamaConfig from_json_text(const std::string& text, const std::string& origin);
   static LlamaConfig from_file(const std::string& path);
-  // Refuse a sequence length beyond max_position_embeddings (or <= 1).
-  void check_seqlen(int64_t seqlen, const std::string& flag) const;
+  // Range checks (src/model/config_check.cpp), run by from_json_text: InputError naming `origin`,
+  // the field and its value.
+  void validate(const std::string& origin) const;
+  // Refuse a sequence length this model cannot run (InvalidSetting naming `setting`): < 2 or past
+  // max_position_embeddings.
+  void check_seqlen(int64_t seqlen, const std::string& setting = "seqlen") const;
 
   // Whether Linear `linear` (0..6: q, k, v, o, gate, up, down) has a bias.
   bool has_bias(int linear) const {

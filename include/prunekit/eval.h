@@ -23,7 +23,9 @@ struct PerplexityOptions {
 
 struct PerplexityResult {
   double ppl = 0;
-  int64_t windows = 0, tokens = 0, seqlen = 0;  // tokens: of the whole text with its BOS
+  int64_t windows = 0, seqlen = 0;
+  int64_t tokens_evaluated = 0;  // windows x seqlen: the tokens fed (max_windows counted)
+  int64_t corpus_tokens = 0;     // the whole text with its BOS
   double seconds = 0, tokens_per_s = 0;
   std::vector<double> window_nll;  // mean NLL of each window
 };

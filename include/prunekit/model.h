@@ -65,6 +65,10 @@ struct ForwardOptions {
 at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at::Tensor& x,
                          const Rope& rope, const ForwardOptions& opt = {});
 
+// Throws NumericalError naming the decoder layer when `hidden` (its output) holds a NaN or Inf:
+// a bad weight or config then fails the run where it went wrong, not as "ppl nan" at the end.
+void check_finite(const at::Tensor& hidden, int layer);
+
 // Causal attention of one sequence as transformers' eager attention: q [nh, T, D], k/v
 // [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position p = Tk - T + t sees
 // keys j <= p, and with window > 0 only j > p - window (Mistral's sliding window); returns
@@ -111,28 +115,48 @@ class LlamaModel {
   std::unique_ptr<Rope> rope_;
 };
 
-// Layer-streamed evaluation of many sequences: embeds, then for each decoder layer loads it,
-// pushes all sequences through it in batches, and releases it. Peak memory: one layer + the
-// hidden states of `ids` + embedding/lm_head.
+// The one layer-streamed walk through a model, for prune and eval alike: the hidden states of many
+// sequences go through one decoder layer at a time, in batches, with an optional capture hook on
+// the Linear inputs. Peak memory: one layer + the hidden states (+ embedding/lm_head once head()
+// is asked for).
 class LayerStream {
  public:
-  LayerStream(const Checkpoint& ck, at::ScalarType dtype);
+  LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch = 8);
   const LlamaConfig& config() const { return ck_.config(); }
-  const ModelHead& head() const { return head_; }
   at::ScalarType dtype() const { return dtype_; }
+  // Embedding, final norm and lm_head in the compute dtype, loaded on first use.
+  const ModelHead& head();
   const Rope& rope(int64_t len);
+  // Hidden states [N, T, hidden] of ids [N, T], gathered from the mapped embedding rows only (no
+  // lm_head is loaded; the mapping's pages are dropped again).
+  at::Tensor embed(const at::Tensor& ids) const;
+  // Layer `layer`'s weights in the compute dtype, or in `dtype` (pruning keeps an fp32 master
+  // copy that it modifies), and the release of its mapped pages.
+  LayerWeights load(int layer) const { return load_layer(ck_, layer, dtype_); }
+  LayerWeights load(int layer, at::ScalarType dtype) const { return load_layer(ck_, layer, dtype); }
+  void release(int layer) const { release_layer(ck_, layer); }
+  // Push every sequence of `hidden` through layer `w` (any dtype: converted to the compute dtype
+  // when it differs), `batch` sequences at a time; capture sees each Linear input. With `update`
+  // the outputs replace `hidden` (the next layer's inputs), else `hidden` is left as it was.
+  void forward(const LayerWeights& w, at::Tensor& hidden, const CaptureFn* capture = nullptr,
+               bool update = true);
   // Hidden states after all decoder layers (before the final norm) for ids [N, T].
   // on_layer(i) is called after layer i finished (progress).
-  at::Tensor run(const at::Tensor& ids, int64_t batch,
-                 const std::function<void(int)>& on_layer = nullptr);
+  at::Tensor run(const at::Tensor& ids, const std::function<void(int)>& on_layer = nullptr);
+  // Layer forwards over all sequences so far (each forward() call counts one), for FLOP figures.
+  int64_t layer_forwards() const { return forwards_; }
 
  private:
   const Checkpoint& ck_;
   at::ScalarType dtype_;
-  ModelHead head_;
+  int64_t batch_;
+  std::unique_ptr<ModelHead> head_;
   std::unique_ptr<Rope> rope_;
+  int64_t forwards_ = 0;
 };
 
-at::ScalarType parse_compute_dtype(const std::string& s);  // float32|bfloat16 (--dtype)
+// A copy of `w` in `dtype` (norms, weights, biases); `w` itself when it already is.
+LayerWeights layer_in_dtype(const LayerWeights& w, at::ScalarType dtype);
+
 
 }  // namespace prunekit

@@ -1,20 +1,26 @@
-// Pruning: the one Pruner interface, the shared mask selector, activation statistics and the
-// layer-streamed pipeline behind `prune` (DESIGN.md).
+// Pruning: the one Pruner interface and its registry, the shared mask selector, the layer
+// allocators and the layer-streamed pipeline behind `prune` (DESIGN.md, docs/ARCHITECTURE.md).
 #pragma once
 #include <ATen/ATen.h>
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "prunekit/calib.h"
 #include "prunekit/model.h"
 
 namespace prunekit {
+
+class LayerStream;
+
+// ---------------------------------------------------------------------------------------------
+// What to prune (src/prune/select.cpp)
 
 // Which weights compete for pruning (CONVENTIONS.md section 2).
 enum class Group { PerRow, PerMatrix };
@@ -29,19 +35,23 @@ struct SparsitySpec {
   bool is_nm() const { return m > 0; }
 };
 
-// Statistics a method needs from the calibration forward.
-enum class StatsKind { None, ColumnNorms, Gram };
+// The shared mask selector: the only place scores become masks. Returns the PRUNE mask (bool,
+// true = pruned) of a 2-D score.
+// Per matrix: prune score <= sort(score)[int(numel * s)] (ties all pruned, as upstream); nothing
+// at s <= 0.
+// Per row: the int(cols * s) lowest of a stable ascending sort of each row.
+// N:M: the N lowest (topk, largest=False) of each group of M consecutive input columns; a short
+// last group still loses its N lowest (all of it when it has N or fewer columns).
+at::Tensor select_prune_mask(const at::Tensor& score, const SparsitySpec& spec);
+// The per-matrix rule on one block of columns as SparseGPT applies it while it sweeps (its
+// blocks, or one group of M columns for N:M). Unlike select_prune_mask it prunes the minimum even
+// at s = 0, as upstream SparseGPT does.
+at::Tensor select_block_prune_mask(const at::Tensor& block_score, const SparsitySpec& spec);
+// Share of full groups of M input columns with at most M - N nonzeros in `keep` (nonzero = kept).
+double nm_compliance(const at::Tensor& keep, int n, int m);
 
-// Per-Linear input statistics, accumulated one calibration sample at a time with upstream's
-// float32 running-mean recurrences (CONVENTIONS.md sections 4 and 8).
-struct ActivationStats {
-  at::Tensor scaler_row;  // float32 [in]: running mean over samples of ||x[:, c]||^2
-  at::Tensor hessian;     // float32 [in, in]: (2/n) sum X^T X (SparseGPT)
-  int64_t nsamples = 0;
-  void add_column_norms(const at::Tensor& x);  // x: [T, in] one sample
-  void add_gram(const at::Tensor& x);          // x: [T, in] one sample (counts its own samples)
-  int64_t gram_samples = 0;
-};
+// ---------------------------------------------------------------------------------------------
+// The one interface every method goes through (src/prune/pruner.cpp; one file per method)
 
 // The matrix a method works on: its weight (fp32, modified in place by prune()) and statistics.
 struct LinearSite {
@@ -52,73 +62,83 @@ struct LinearSite {
   const ActivationStats& stats;
 };
 
-// Method parameters that only some methods read.
-struct MethodParams {
-  double ria_a = 0.5;
-  bool ria_reallocation = false;
-  bool ria_lsa = false;
-  int sparsegpt_blocksize = 128;
-  double sparsegpt_percdamp = 0.01;
-  double alps_rho0 = 0.1;     // ALPS initial ADMM penalty (upstream llama_sequential: 0.1)
-  int alps_iters = 300;       // ALPS ADMM iteration cap (upstream max_iter)
-  int alps_pcg_iters = 10;    // ALPS conjugate-gradient iterations on the final support (upstream maxiter)
-};
-
 // What prune() did to one matrix, for the report.
 struct PruneOutcome {
   at::Tensor keep_mask;  // uint8 [out, in], 1 = kept (the selection, as the oracle's masks)
   nlohmann::json extra = nlohmann::json::object();  // method-specific facts (retries, ...)
 };
 
-// The one interface every method goes through. A method scores each weight (higher = keep);
-// the shared selector turns scores into a mask; the default prune() zeroes the unselected.
+// A method scores each weight (higher = keep); the shared selector turns scores into a mask; the
+// default prune() zeroes the unselected. A method's parameters arrive resolved (every declared
+// parameter present, of its declared type) as a JSON object.
 class Pruner {
  public:
-  explicit Pruner(MethodParams params = {}) : params_(params) {}
+  explicit Pruner(nlohmann::json params) : params_(std::move(params)) {}
   virtual ~Pruner() = default;
   virtual std::string name() const = 0;
   virtual StatsKind needs() const = 0;
   virtual Group default_group() const = 0;  // upstream's comparison group for this method
+  // OWL can give a layer a sparsity <= 0. Upstream's OWL scripts raise it to 0.01 for Wanda,
+  // SparseGPT and RIA but apply it as is for magnitude (which then prunes nothing there).
+  virtual bool owl_raises_nonpositive_sparsity() const { return true; }
   virtual at::Tensor score(const LinearSite& site) const;
-  // Scores -> prune mask (bool, true = pruned); default: the shared selector. RIA's channel
-  // reallocation overrides this to select in a permuted column order.
-  virtual at::Tensor select(const at::Tensor& score, const SparsitySpec& spec, nlohmann::json* extra) const;
+  // Scores -> prune mask (bool, true = pruned); default: select_prune_mask. RIA's channel
+  // reallocation overrides it to select in a permuted column order.
+  virtual at::Tensor select(const at::Tensor& score, const SparsitySpec& spec) const;
+  // Method-specific facts about one selection for the report (default: none).
+  virtual nlohmann::json describe(const at::Tensor& score, const at::Tensor& pruned, const SparsitySpec& spec) const;
+  // Default: score -> select -> zero the pruned (kept weights stay bit-identical). SparseGPT
+  // overrides it (it updates the kept weights).
   virtual PruneOutcome prune(LinearSite& site, const SparsitySpec& spec) const;
-  const MethodParams& params() const { return params_; }
+  const nlohmann::json& params() const { return params_; }
 
  protected:
-  MethodParams params_;
+  nlohmann::json params_;
 };
 
-// Registry: --method NAME -> Pruner.
-std::unique_ptr<Pruner> make_pruner(const std::string& name, const MethodParams& params = {});
+// One parameter of a method: its name (also the CLI flag --<method>-<name>), its default (whose
+// JSON type is the parameter's type: bool, integer, number or string) and a one-line help.
+struct MethodParam {
+  std::string name;
+  nlohmann::json default_value;
+  std::string help;
+};
+
+// A registry entry (src/prune/registry.cpp): a method's name, what it is, its parameters and how to
+// build it from resolved parameters.
+struct MethodInfo {
+  std::string name;
+  std::string summary;
+  std::vector<MethodParam> params;
+  std::function<std::unique_ptr<Pruner>(const nlohmann::json& resolved_params)> make;
+};
+const std::vector<MethodInfo>& registered_methods();
+const MethodInfo& method_info(const std::string& name);  // InputError for an unknown name
 std::vector<std::string> pruner_names();
+// The method's declared parameters with `given` (name -> value) applied; InputError naming the
+// method and parameter for an unknown name or a value of the wrong type.
+nlohmann::json resolve_method_params(const MethodInfo& info, const nlohmann::json& given);
+// Registry lookup + resolve_method_params + construction (the method validates its values).
+std::unique_ptr<Pruner> make_pruner(const std::string& name,
+                                    const nlohmann::json& params = nlohmann::json::object());
 
-// The shared mask selector. Returns the PRUNE mask (bool, true = pruned).
-// Per matrix: prune score <= sort(score)[int(numel * s)] (ties all pruned, as upstream).
-// Per row: the int(cols * s) lowest of a stable ascending sort of each row.
-// N:M: the N lowest (topk, largest=False) of each group of M consecutive input columns; a short
-// last group still loses its N lowest (all of it when it has N or fewer columns).
-at::Tensor select_prune_mask(const at::Tensor& score, const SparsitySpec& spec);
-// RIA channel reallocation (CONVENTIONS.md section 3): the column permutation `index`.
-at::Tensor ria_channel_permutation(const at::Tensor& score, int m);
-// Optional refinement of that permutation (--ria-lsa): for each group position in turn, a linear
-// sum assignment re-deals the channels at that position over the groups to maximise the score
-// N:M keeps. Returns `index` unchanged when M does not divide the columns.
-at::Tensor refine_permutation_lsa(const at::Tensor& score, const at::Tensor& index, int n, int m);
-// True when every full group of M input columns has at least N zeros in `weight_or_keep`
-// interpreted as a keep mask (nonzero = kept).
-double nm_compliance(const at::Tensor& keep, int n, int m);
+// ---------------------------------------------------------------------------------------------
+// Which Linears are pruned (src/prune/targets.cpp)
 
-// Which decoder-layer Linears are pruned (--modules, --layers).
 struct ModuleSelection {
   std::array<bool, kNumLinears> linear{{true, true, true, true, true, true, true}};
   std::set<int> layers;  // empty: all
   bool selected(int layer, int linear_id) const {
     return linear[linear_id] && (layers.empty() || layers.count(layer));
   }
+  std::array<bool, kNumLinears> linears_of(int layer) const;
+  int last_layer(int num_layers) const;  // last decoder layer with a selected Linear, -1 if none
+  // modules: all|attn|mlp|comma list of short names; layers: e.g. "0-3,7" ("" = all).
   static ModuleSelection parse(const std::string& modules, const std::string& layers, int num_layers);
 };
+
+// ---------------------------------------------------------------------------------------------
+// Which sparsity each decoder layer gets (src/prune/allocate.cpp)
 
 // OWL: outlier-weighed layerwise sparsity (CONVENTIONS.md section 7).
 struct OwlOptions {
@@ -130,18 +150,46 @@ struct OwlOptions {
 std::vector<double> owl_layer_sparsities(const std::vector<double>& outlier_ratio_percent,
                                          double target, double lambda, bool* uniform_fallback);
 
+// What an allocator may look at: the model streamed dense over the calibration windows.
+struct AllocationInput {
+  LayerStream& stream;
+  const at::Tensor& calib_ids;  // [nsamples, seqlen]; undefined when nothing needs calibration
+  const SparsitySpec& spec;
+  const Pruner& pruner;
+  bool quiet = false;
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual std::string name() const = 0;
+  // The dense calibration pass this allocator runs first (its phase in the report's time_s), or
+  // "" when it needs no calibration data.
+  virtual std::string calibration_pass() const { return ""; }
+  // The sparsity of every decoder layer (N:M specs ignore it).
+  virtual std::vector<double> allocate(const AllocationInput& in) = 0;
+  // What the allocation found, for prune_report.json ("owl"; null when nothing to say), and the
+  // per-layer entries it adds to the report's layers[].
+  virtual nlohmann::json report() const { return nullptr; }
+  virtual void describe_layer(int layer, nlohmann::json& layer_entry) const {}
+};
+// Uniform (every layer at the target), or OWL when enabled.
+std::unique_ptr<Allocator> make_allocator(const OwlOptions& owl);
+
+// ---------------------------------------------------------------------------------------------
+// The layer-streamed prune (src/prune/pipeline.cpp)
+
 struct PruneOptions {
   std::string model_dir, out_dir;
   std::string method = "wanda";
+  nlohmann::json method_params = nlohmann::json::object();  // given parameters, name -> value
   SparsitySpec spec;
   bool group_given = false;
-  MethodParams params;
   OwlOptions owl;
   std::string calib_path;  // empty: no calibration (magnitude) or error
   std::string calib_docs = "file";
   int64_t nsamples = 128, seqlen = 0, seed = 0;
   int64_t batch = 8;
-  ModuleSelection modules;
   std::string modules_arg = "all", layers_arg;
   at::ScalarType dtype = at::kFloat;
   bool save_masks = false, overwrite = false, quiet = false;

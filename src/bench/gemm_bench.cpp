@@ -167,7 +167,7 @@ Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes
     const int n = copies_for(r.bytes, ws_bytes);
     for (int i = 0; i < n; ++i) r.cuda.push_back(i == 0 ? base : base.clone());
   } else {
-    throw InputError("--paths: unknown path '" + path + "'");
+    throw InvalidSetting("paths", path, "unknown path");
   }
   return r;
 }
@@ -270,19 +270,17 @@ std::vector<LinearShape> parse_shapes(const std::string& spec) {
       v.push_back(x);
     }
     if (v.size() != 2 && v.size() != 3)
-      throw InputError("--shape: '" + item +
-                       "' is not llama-2-7b, tinyllama-1.1b, M,K,N or K,N (M tokens, K in, N out)");
+      throw InvalidSetting("shape", item, "is not llama-2-7b, tinyllama-1.1b, M,K,N or K,N (M tokens, K in, N out)");
     LinearShape s;
     s.tokens = v.size() == 3 ? v[0] : 0;
     s.in = v[v.size() - 2];
     s.out = v[v.size() - 1];
-    if (s.in <= 0 || s.out <= 0) throw InputError("--shape: '" + item + "': K and N must be positive");
-    if (s.in % 4 != 0)
-      throw InputError("--shape: '" + item + "': K (in features) must be a multiple of 4 for 2:4");
+    if (s.in <= 0 || s.out <= 0) throw InvalidSetting("shape", item, "K and N must be positive");
+    if (s.in % 4 != 0) throw InvalidSetting("shape", item, "K (in features) must be a multiple of 4 for 2:4");
     s.name = std::to_string(s.in) + "->" + std::to_string(s.out);
     out.push_back(s);
   }
-  if (out.empty()) throw InputError("--shape: no shape in '" + spec + "'");
+  if (out.empty()) throw InvalidSetting("shape", spec, "no shape given");
   return out;
 }
 
@@ -319,11 +317,11 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
   bool cuda = false;
   for (const auto& p : paths) {
     if (std::find(all_paths().begin(), all_paths().end(), p) == all_paths().end())
-      throw InputError("--paths: unknown path '" + p + "'");
+      throw InvalidSetting("paths", p, "unknown path");
     cuda = cuda || is_cuda_path(p);
   }
   std::string why;
-  if (cuda && !cuda24::available(&why)) throw InputError("--paths: CUDA paths unavailable: " + why);
+  if (cuda && !cuda24::available(&why)) throw InvalidSetting("paths", "", "CUDA paths unavailable: " + why);
   double ws = opt.working_set_mb * 1024.0 * 1024.0;
   if (opt.working_set_mb < 0) ws = std::max<double>(2.0 * static_cast<double>(l3_cache_bytes()), 256.0 * 1024 * 1024);
   const sparse24::Isa isa = sparse24::resolve_isa(opt.isa);

@@ -46,7 +46,7 @@ std::unique_ptr<LlamaModel> load_path(const ModelBenchOptions& opt, const std::s
     const KernelMode mode = path == kPathSparseOurs ? KernelMode::Sparse24 : KernelMode::DenseBf16;
     const KernelSwap swap = use_cpu_kernels(*model, mode, /*include_lm_head=*/true, opt.isa);
     if (mode == KernelMode::Sparse24 && swap.swapped == 0)
-      throw InputError("--sparse-model: no Linear of " + dir + " is 2:4 sparse (prune it with --pattern 2:4)");
+      throw InvalidSetting("sparse_model", dir, "no Linear is 2:4 sparse (prune it to 2:4 first)");
     info->kernels = describe(swap, mode);
     bytes = swap.bytes_after + swap.lm_head_bytes;
   } else {

@@ -7,12 +7,28 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 namespace prunekit {
+
+static std::string quoted_if_needed(const std::string& v) {
+  const bool plain = !v.empty() && v.find_first_of(" \t\"") == std::string::npos;
+  return plain ? v : "\"" + v + "\"";
+}
+
+InvalidSetting::InvalidSetting(std::string setting, std::string value, std::string problem)
+    : InputError(setting + (value.empty() ? "" : " " + quoted_if_needed(value)) + ": " + problem),
+      setting_(std::move(setting)),
+      value_(std::move(value)),
+      problem_(std::move(problem)) {}
+
+NumericalError::NumericalError(const std::string& where)
+    : std::runtime_error("non-finite values (NaN or Inf) in " + where +
+                         " (the checkpoint's weights or config produce them)") {}
 
 std::string shared_dir_from_env() {
   const char* env = std::getenv("PRUNEKIT_SHARED");
@@ -89,6 +105,28 @@ bool file_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
+std::string path_problem(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISREG(st.st_mode)) return "";
+    if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+    if (S_ISFIFO(st.st_mode)) return "is a FIFO (named pipe), not a regular file";
+    if (S_ISSOCK(st.st_mode)) return "is a socket, not a regular file";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "is a device, not a regular file";
+    return "is not a regular file";
+  }
+  const int err = errno;
+  if (err == ELOOP) return "is a symbolic link loop";
+  struct stat lst;
+  if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    char target[4096];
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    return "is a dangling symbolic link" + (n > 0 ? " (to " + std::string(target, size_t(n)) + ")" : std::string());
+  }
+  if (err == EACCES) return "cannot be read (permission denied)";
+  return kPathMissing;
+}
+
 bool dir_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

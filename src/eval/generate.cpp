@@ -7,9 +7,10 @@ namespace prunekit {
 std::vector<int> greedy_generate(LlamaModel& model, const std::vector<int>& prompt_ids,
                                  int64_t max_new_tokens, bool* stopped_on_special) {
   const LlamaConfig& cfg = model.config();
-  if (prompt_ids.empty()) throw InputError("--prompt: empty prompt");
+  if (prompt_ids.empty()) throw InvalidSetting("prompt", "", "empty prompt");
   if (static_cast<int64_t>(prompt_ids.size()) > cfg.max_position_embeddings)
-    throw InputError("--prompt: longer than max_position_embeddings");
+    throw InvalidSetting("prompt", "", std::to_string(prompt_ids.size()) + " tokens, longer than max_position_embeddings (" +
+                                           std::to_string(cfg.max_position_embeddings) + ")");
   std::vector<int> ids = prompt_ids;
   std::vector<KVCache> caches = model.new_caches();
   if (stopped_on_special) *stopped_on_special = false;

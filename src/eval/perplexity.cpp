@@ -11,10 +11,10 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
                                      const PerplexityOptions& opt) {
   const LlamaConfig& cfg = ck.config();
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
-  cfg.check_seqlen(seqlen, "--seqlen");
+  cfg.check_seqlen(seqlen, "seqlen");
   int64_t nwin = static_cast<int64_t>(ids.size()) / seqlen;
   if (nwin == 0)
-    throw InputError("--dataset: text has " + std::to_string(ids.size()) +
+    throw InputError("the evaluation text has " + std::to_string(ids.size()) +
                      " tokens, shorter than one window of " + std::to_string(seqlen));
   if (opt.max_windows > 0) nwin = std::min(nwin, opt.max_windows);
 
@@ -22,12 +22,13 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
   PerplexityResult res;
   res.seqlen = seqlen;
   res.windows = nwin;
-  res.tokens = static_cast<int64_t>(ids.size());
+  res.corpus_tokens = static_cast<int64_t>(ids.size());
+  res.tokens_evaluated = nwin * seqlen;
   at::Tensor all = at::from_blob(const_cast<int*>(ids.data()), {nwin * seqlen}, at::kInt)
                        .to(at::kLong)
                        .view({nwin, seqlen});
 
-  LayerStream stream(ck, opt.dtype);
+  LayerStream stream(ck, opt.dtype, opt.batch);
   const int64_t bytes_per_window = seqlen * cfg.hidden_size * at::elementSize(opt.dtype);
   const int64_t chunk = std::max<int64_t>(1, opt.max_activation_bytes / bytes_per_window);
   const int64_t nchunks = (nwin + chunk - 1) / chunk;
@@ -36,14 +37,17 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
   for (int64_t c0 = 0; c0 < nwin; c0 += chunk) {
     const int64_t n = std::min(chunk, nwin - c0);
     at::Tensor win = all.narrow(0, c0, n);
-    at::Tensor hidden = stream.run(win, opt.batch, [&](int) { bar.update(++steps); });
+    at::Tensor hidden = stream.run(win, [&](int) { bar.update(++steps); });
     for (int64_t i = 0; i < n; ++i) {
       // Mean cross-entropy of the seqlen-1 next-token predictions, log-softmax in fp32.
       at::Tensor logits = stream.head().logits(hidden[i].narrow(0, 0, seqlen - 1), cfg.rms_norm_eps);
       // -log_softmax at the target = logsumexp - logit: no second [seqlen, vocab] tensor.
       at::Tensor target = win[i].narrow(0, 1, seqlen - 1);
       at::Tensor nll = (at::logsumexp(logits, -1) - logits.gather(1, target.unsqueeze(1)).squeeze(1)).mean();
-      res.window_nll.push_back(nll.item<double>());
+      const double window_nll = nll.item<double>();
+      if (!std::isfinite(window_nll))
+        throw NumericalError("the loss of window " + std::to_string(c0 + i) + " (final norm and lm_head)");
+      res.window_nll.push_back(window_nll);
     }
   }
   bar.finish();

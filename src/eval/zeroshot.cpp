@@ -103,7 +103,12 @@ struct Record {
   int64_t label(const char* key) const {
     const json& v = at(key);
     if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
-    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_number_integer()) {
+      // Range-checked before any narrowing: 4294967296 must not become choice 0.
+      if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX) : v.get<int64_t>() > INT32_MAX)
+        fail(std::string("field \"") + key + "\" is " + v.dump() + ", too large for a choice index");
+      return v.get<int64_t>();
+    }
     if (v.is_string()) {
       const std::string s = v.get<std::string>();
       auto digit = [](unsigned char c) { return std::isdigit(c) != 0; };
@@ -218,7 +223,7 @@ std::string default_zeroshot_data_dir() {
 }
 
 std::string resolve_task_file(const std::string& name, const std::string& data_dir) {
-  if (name.empty()) throw InputError("--tasks: empty task name");
+  if (name.empty()) throw InvalidSetting("tasks", "", "empty task name");
   const std::string path = (data_dir.empty() ? default_zeroshot_data_dir() : data_dir) + "/" + name + ".jsonl";
   if (!file_exists(path)) throw InputError(path + ": task file not found (task \"" + name + "\")");
   return path;
@@ -544,7 +549,7 @@ TaskResult evaluate_task(LlamaModel& model, const Tokenizer& tok, const std::str
 
 ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const std::vector<std::string>& tasks,
                                  const ZeroShotOptions& opt) {
-  if (tasks.empty()) throw InputError("--tasks: no task given");
+  if (tasks.empty()) throw InvalidSetting("tasks", "", "no task given");
   // Every file is found and parsed before the first forward.
   std::vector<std::string> files;
   std::vector<std::vector<McDoc>> docs;

@@ -39,17 +39,26 @@ std::string join(const std::string& dir, const std::string& file) {
 // Checkpoint (read side)
 
 Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
-  if (!dir_exists(dir)) throw InputError(dir + ": model directory not found");
+  if (!dir_exists(dir)) {
+    const std::string problem = path_problem(dir);
+    throw InputError(dir + ": " + (problem.empty() ? "is a file, not a model directory"
+                                   : problem == kPathMissing ? "model directory not found" : problem));
+  }
   config_ = LlamaConfig::from_file(join(dir, "config.json"));
 
   const std::string single = join(dir, kSingleFile), index_path = join(dir, kIndexFile);
-  // As transformers does: a single model.safetensors wins over an index.
-  if (file_exists(single)) {
+  // As transformers does: a single model.safetensors wins over an index. Something at that name
+  // that cannot be read (a directory, a FIFO, a broken link) is reported as what it is.
+  const std::string single_problem = path_problem(single);
+  if (!single_problem.empty() && single_problem != kPathMissing) throw InputError(single + ": " + single_problem);
+  if (single_problem.empty()) {
     files_.push_back(std::make_unique<SafetensorsFile>(single));
     file_names_.push_back(kSingleFile);
     for (const TensorInfo& t : files_[0]->tensors()) where_[t.name] = 0;
     return;
   }
+  const std::string index_problem = path_problem(index_path);
+  if (!index_problem.empty() && index_problem != kPathMissing) throw InputError(index_path + ": " + index_problem);
   if (!file_exists(index_path)) {
     std::string hint = file_exists(join(dir, "pytorch_model.bin")) ||
                                file_exists(join(dir, "pytorch_model.bin.index.json"))
@@ -82,8 +91,9 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
     if (file.find('/') != std::string::npos)
       throw InputError(index_path + ": shard name \"" + file + "\" must be a plain file name");
     const std::string path = join(dir, file);
-    if (!file_exists(path))
-      throw InputError(path + ": shard named by " + kIndexFile + " not found");
+    const std::string problem = path_problem(path);
+    if (!problem.empty())
+      throw InputError(path + ": shard named by " + kIndexFile + " " + (problem == kPathMissing ? "not found" : problem));
     shard_index[file] = files_.size();
     files_.push_back(std::make_unique<SafetensorsFile>(path));
     file_names_.push_back(file);
@@ -161,6 +171,10 @@ void Checkpoint::require_llama_tensors() const {
                             : ""));
     }
     const TensorInfo& t = info(e.name);
+    // Integer or bool weights would be converted silently (or fail deep inside LibTorch).
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+      throw InputError(dir_ + ": tensor " + t.name + " has dtype " + dtype_name(t.dtype) +
+                       ", expected a float dtype (F32, F16 or BF16)");
     if (t.shape != e.shape)
       throw InputError(dir_ + ": tensor " + t.name + " has shape " + c10::str(at::IntArrayRef(t.shape)) +
                        ", config.json implies " + c10::str(at::IntArrayRef(e.shape)));
@@ -256,7 +270,7 @@ CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<Write
                                    const std::map<std::string, std::string>& shard_layout)
     : impl_(std::make_unique<Impl>()), out_dir_(out_dir) {
   while (out_dir_.size() > 1 && out_dir_.back() == '/') out_dir_.pop_back();
-  if (out_dir_.empty()) throw InputError("--out: empty output directory");
+  if (out_dir_.empty()) throw InvalidSetting("out_dir", "", "empty output directory");
   Impl& im = *impl_;
   im.plan = std::move(plan);
   im.slots.resize(im.plan.size());
@@ -449,31 +463,6 @@ std::map<std::string, std::string> shard_layout_like(const Checkpoint& ck) {
   std::map<std::string, std::string> layout;
   for (const std::string& n : ck.names()) layout[n] = ck.shard_of(n);
   return layout;
-}
-
-uint64_t parse_size(const std::string& s) {
-  auto bad = [&]() {
-    return InputError("--max-shard-size: cannot parse \"" + s +
-                      "\" (expected a byte count or a size such as 5GB, 500MB, 2GiB)");
-  };
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) throw bad();
-  std::string unit = s.substr(i);
-  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  static const std::map<std::string, double> units = {
-      {"", 1.0},      {"B", 1.0},         {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
-      {"TB", 1e12},   {"KIB", 1024.0},    {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0}};
-  auto u = units.find(unit);
-  if (u == units.end()) throw bad();
-  const std::string number = s.substr(0, i);
-  if (unit.empty() && number.find('.') != std::string::npos) throw bad();  // bytes are whole
-  char* end = nullptr;
-  double v = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size() || !(v > 0) || v * u->second >= 9e18) throw bad();
-  const uint64_t bytes = static_cast<uint64_t>(std::llround(v * u->second));
-  if (bytes == 0) throw bad();
-  return bytes;
 }
 
 }  // namespace prunekit

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 
 #include "prunekit/common.h"
@@ -107,11 +108,16 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
                        uint64_t data_size) {
   auto fail = [&](const std::string& what) { return bad_file(path, what); };
   if (!e.is_object()) throw fail("tensor " + name + ": header entry is not a JSON object");
-  if (!e.contains("dtype") || !e["dtype"].is_string())
-    throw fail("tensor " + name + ": missing \"dtype\"");
-  if (!e.contains("shape") || !e["shape"].is_array()) throw fail("tensor " + name + ": missing \"shape\"");
-  if (!e.contains("data_offsets") || !e["data_offsets"].is_array())
-    throw fail("tensor " + name + ": missing \"data_offsets\"");
+  // Absent and present-but-wrong are different mistakes: say which.
+  auto require = [&](const char* key, bool ok, const char* expected) {
+    if (!e.contains(key)) throw fail("tensor " + name + ": missing \"" + key + "\"");
+    if (!ok)
+      throw fail("tensor " + name + ": \"" + key + "\" is not " + expected + " (got " +
+                 e[key].dump().substr(0, 40) + ")");
+  };
+  require("dtype", e.contains("dtype") && e["dtype"].is_string(), "a string");
+  require("shape", e.contains("shape") && e["shape"].is_array(), "an array");
+  require("data_offsets", e.contains("data_offsets") && e["data_offsets"].is_array(), "an array");
 
   TensorInfo t;
   t.name = name;
@@ -154,7 +160,10 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   auto fail = [&](const std::string& what) { return bad_file(path_, what); };
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Before open(): opening a FIFO would block, and a directory or a broken link deserves its name.
+  const std::string problem = path_problem(path);
+  if (!problem.empty()) throw fail(problem);
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0) throw fail(std::string("cannot open (") + std::strerror(errno) + ")");
   try {
     struct stat st;
@@ -177,11 +186,22 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     const uint64_t data_size = size - data_start_;
 
     json header;
+    std::set<std::string> top_keys;
+    std::string duplicate;
+    // nlohmann keeps the last of two equal keys; a header naming a tensor twice is malformed
+    // (the Python safetensors loader refuses it too).
+    const json::parser_callback_t find_duplicate = [&](int depth, json::parse_event_t event, json& parsed) {
+      if (event == json::parse_event_t::key && depth == 1 && !top_keys.insert(parsed.get<std::string>()).second &&
+          duplicate.empty())
+        duplicate = parsed.get<std::string>();
+      return true;
+    };
     try {
-      header = json::parse(map_ + 8, map_ + data_start_);
+      header = json::parse(map_ + 8, map_ + data_start_, find_duplicate);
     } catch (const json::exception&) {
       throw fail("header is not valid JSON");
     }
+    if (!duplicate.empty()) throw fail("header names tensor \"" + duplicate + "\" twice");
     if (!header.is_object()) throw fail("header is not a JSON object");
 
     for (auto it = header.begin(); it != header.end(); ++it) {

@@ -114,7 +114,12 @@ LlamaConfig LlamaConfig::from_json_text(const std::string& text, const std::stri
     c.num_attention_heads = get_int(j, "num_attention_heads", origin);
     c.vocab_size = get_int(j, "vocab_size", origin);
     c.num_key_value_heads = get_int_or(j, "num_key_value_heads", c.num_attention_heads, origin);
-    // Qwen3Config defaults head_dim to 128; the others to hidden_size / num_attention_heads.
+    // Without head_dim, hidden_size / num_attention_heads must be exact (Qwen3Config defaults to 128).
+    const bool head_dim_given = j.contains("head_dim") && !j["head_dim"].is_null();
+    if (!head_dim_given && !qwen3 && c.hidden_size % c.num_attention_heads != 0)
+      throw InputError(origin + ": hidden_size " + std::to_string(c.hidden_size) +
+                       " is not divisible by num_attention_heads " + std::to_string(c.num_attention_heads) +
+                       " (and no head_dim is given)");
     c.head_dim = get_int_or(j, "head_dim", qwen3 ? 128 : c.hidden_size / c.num_attention_heads, origin);
     if (c.head_dim <= 0 || c.head_dim % 2 != 0)
       throw InputError(origin + ": head_dim " + std::to_string(c.head_dim) + " must be even and positive (RoPE)");
@@ -139,19 +144,22 @@ LlamaConfig LlamaConfig::from_json_text(const std::string& text, const std::stri
   } catch (const nlohmann::json::exception& e) {
     throw InputError(origin + ": field of the wrong type (" + std::string(e.what()) + ")");
   }
+  c.validate(origin);
   return c;
 }
 
 LlamaConfig LlamaConfig::from_file(const std::string& path) {
-  if (!file_exists(path)) throw InputError(path + ": missing config.json");
+  const std::string problem = path_problem(path);
+  if (!problem.empty()) throw InputError(path + ": " + (problem == kPathMissing ? "missing config.json" : problem));
   return from_json_text(read_file(path), path);
 }
 
-void LlamaConfig::check_seqlen(int64_t seqlen, const std::string& flag) const {
-  if (seqlen <= 1) throw InputError(flag + ": sequence length must be > 1");
+void LlamaConfig::check_seqlen(int64_t seqlen, const std::string& setting) const {
+  const std::string value = std::to_string(seqlen);
+  if (seqlen <= 1) throw InvalidSetting(setting, value, "sequence length must be > 1");
   if (seqlen > max_position_embeddings)
-    throw InputError(flag + ": " + std::to_string(seqlen) + " exceeds max_position_embeddings (" +
-                     std::to_string(max_position_embeddings) + ")");
+    throw InvalidSetting(setting, value, "exceeds max_position_embeddings (" +
+                                             std::to_string(max_position_embeddings) + ")");
 }
 
 std::vector<ExpectedTensor> LlamaConfig::expected_tensors() const {

@@ -320,6 +320,10 @@ at::Tensor ModelHead::logits(const at::Tensor& hidden, double eps) const {
   return at::matmul(h, lm_head.t()).to(at::kFloat);
 }
 
+void check_finite(const at::Tensor& hidden, int layer) {
+  if (!at::isfinite(hidden).all().item<bool>()) throw NumericalError("the output of decoder layer " + std::to_string(layer));
+}
+
 LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype) : cfg_(ck.config()) {
   ck.require_llama_tensors();
   head_ = ModelHead::load(ck, dtype);
@@ -344,9 +348,14 @@ at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* cach
   return head_.logits(h, cfg_.rms_norm_eps);
 }
 
-LayerStream::LayerStream(const Checkpoint& ck, at::ScalarType dtype) : ck_(ck), dtype_(dtype) {
+LayerStream::LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch)
+    : ck_(ck), dtype_(dtype), batch_(std::max<int64_t>(1, batch)) {
   ck.require_llama_tensors();
-  head_ = ModelHead::load(ck, dtype);
+}
+
+const ModelHead& LayerStream::head() {
+  if (!head_) head_ = std::make_unique<ModelHead>(ModelHead::load(ck_, dtype_));
+  return *head_;
 }
 
 const Rope& LayerStream::rope(int64_t len) {
@@ -354,28 +363,50 @@ const Rope& LayerStream::rope(int64_t len) {
   return *rope_;
 }
 
-at::Tensor LayerStream::run(const at::Tensor& ids, int64_t batch, const std::function<void(int)>& on_layer) {
-  const LlamaConfig& cfg = config();
-  const int64_t N = ids.size(0), T = ids.size(1);
-  const Rope& r = rope(T);
-  at::Tensor hidden = head_.embed_ids(ids);
-  for (int layer = 0; layer < cfg.num_hidden_layers; ++layer) {
-    LayerWeights w = load_layer(ck_, layer, dtype_);
-    for (int64_t b0 = 0; b0 < N; b0 += batch) {
-      const int64_t nb = std::min(batch, N - b0);
-      at::Tensor slice = hidden.narrow(0, b0, nb);
-      slice.copy_(layer_forward(cfg, w, slice, r));
-    }
-    release_layer(ck_, layer);
-    if (on_layer) on_layer(layer);
-  }
+at::Tensor LayerStream::embed(const at::Tensor& ids) const {
+  at::Tensor hidden = at::embedding(ck_.view("model.embed_tokens.weight"), ids).to(dtype_);
+  ck_.release("model.embed_tokens.weight");
   return hidden;
 }
 
-at::ScalarType parse_compute_dtype(const std::string& s) {
-  if (s == "float32" || s == "fp32" || s == "f32") return at::kFloat;
-  if (s == "bfloat16" || s == "bf16") return at::kBFloat16;
-  throw InputError("--dtype: unknown compute dtype \"" + s + "\" (float32|bfloat16)");
+LayerWeights layer_in_dtype(const LayerWeights& w, at::ScalarType dtype) {
+  if (w.weight[0].scalar_type() == dtype) return w;
+  LayerWeights c = w;
+  c.input_norm = w.input_norm.to(dtype);
+  c.post_norm = w.post_norm.to(dtype);
+  if (w.q_norm.defined()) c.q_norm = w.q_norm.to(dtype);
+  if (w.k_norm.defined()) c.k_norm = w.k_norm.to(dtype);
+  for (int i = 0; i < kNumLinears; ++i) {
+    c.weight[i] = w.weight[i].to(dtype);
+    if (w.bias[i].defined()) c.bias[i] = w.bias[i].to(dtype);
+  }
+  return c;
+}
+
+void LayerStream::forward(const LayerWeights& w, at::Tensor& hidden, const CaptureFn* capture, bool update) {
+  const LayerWeights compute = layer_in_dtype(w, dtype_);
+  const Rope& r = rope(hidden.size(1));
+  ++forwards_;
+  for (int64_t b0 = 0; b0 < hidden.size(0); b0 += batch_) {
+    const int64_t nb = std::min(batch_, hidden.size(0) - b0);
+    at::Tensor slice = hidden.narrow(0, b0, nb);
+    ForwardOptions fo;
+    fo.capture = capture;
+    at::Tensor out = layer_forward(config(), compute, slice, r, fo);
+    if (update) slice.copy_(out);
+  }
+  // A NaN or Inf fails the run here, naming the layer, not as "ppl nan" at the end.
+  if (update) check_finite(hidden, w.index);
+}
+
+at::Tensor LayerStream::run(const at::Tensor& ids, const std::function<void(int)>& on_layer) {
+  at::Tensor hidden = head().embed_ids(ids);
+  for (int layer = 0; layer < config().num_hidden_layers; ++layer) {
+    forward(load(layer), hidden);
+    release(layer);
+    if (on_layer) on_layer(layer);
+  }
+  return hidden;
 }
 
 }  // namespace prunekit

@@ -4,7 +4,8 @@
 // on the final support. The solvers live in reconstruct.cpp (shared with --reconstruct).
 #include <cmath>
 
-#include "prune/methods.h"
+#include "prunekit/common.h"
+#include "prunekit/prune.h"
 #include "prunekit/reconstruct.h"
 
 namespace prunekit {
@@ -16,7 +17,13 @@ constexpr int kDampRetries = 3;
 
 class AlpsPruner : public Pruner {
  public:
-  using Pruner::Pruner;
+  explicit AlpsPruner(const nlohmann::json& p)
+      : Pruner(p), rho0_(p.at("rho0").get<double>()), iters_(p.at("iters").get<int>()),
+        pcg_iters_(p.at("pcg_iters").get<int>()) {
+    if (!(rho0_ > 0) || !std::isfinite(rho0_)) throw InputError("method alps: parameter rho0 must be a positive number");
+    if (iters_ < 1) throw InputError("method alps: parameter iters must be >= 1");
+    if (pcg_iters_ < 0) throw InputError("method alps: parameter pcg_iters must be >= 0");
+  }
   std::string name() const override { return "alps"; }
   StatsKind needs() const override { return StatsKind::Gram; }
   // Upstream keeps the round((1-s) * numel) largest |W diag(s)| of the whole matrix.
@@ -25,8 +32,8 @@ class AlpsPruner : public Pruner {
   PruneOutcome prune(LinearSite& site, const SparsitySpec& spec) const override {
     PruneOutcome out;
     AdmmOptions admm;
-    admm.rho0 = params_.alps_rho0;
-    admm.max_iters = params_.alps_iters;
+    admm.rho0 = rho0_;
+    admm.max_iters = iters_;
     double percdamp = kAlpsPercdamp;
     at::Tensor result, pruned;
     for (int retries = 0;; ++retries) {
@@ -40,7 +47,7 @@ class AlpsPruner : public Pruner {
       AdmmReport ar;
       at::Tensor b = admm_sparse(p, spec, admm, &pruned, &ar);
       CgReport cg;
-      if (ar.finite) b = conjugate_gradient_on_support(p, pruned.logical_not(), b, params_.alps_pcg_iters, kAlpsCgRtol, &cg);
+      if (ar.finite) b = conjugate_gradient_on_support(p, pruned.logical_not(), b, pcg_iters_, kAlpsCgRtol, &cg);
       result = p.to_weight(b).masked_fill_(pruned, 0.0);
       out.extra["alps_iterations"] = ar.iterations;
       out.extra["alps_final_rho"] = ar.final_rho;
@@ -66,8 +73,20 @@ class AlpsPruner : public Pruner {
     out.keep_mask = pruned.logical_not().to(at::kByte);  // the selection (kept weights are never 0 by design)
     return out;
   }
+
+ private:
+  double rho0_;
+  int iters_, pcg_iters_;
 };
 
 }  // namespace
-std::unique_ptr<Pruner> make_alps_pruner(const MethodParams& p) { return std::make_unique<AlpsPruner>(p); }
+
+MethodInfo alps_method() {
+  return {"alps",
+          "ADMM with ALPS's penalty schedule, then conjugate gradient on the final support",
+          {{"rho0", 0.1, "initial ADMM penalty rho (upstream llama_sequential: 0.1)"},
+           {"iters", 300, "ADMM iteration cap (upstream max_iter)"},
+           {"pcg_iters", 10, "conjugate-gradient iterations on the final support (upstream maxiter)"}},
+          [](const nlohmann::json& p) { return std::make_unique<AlpsPruner>(p); }};
+}
 }  // namespace prunekit

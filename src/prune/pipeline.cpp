@@ -1,6 +1,7 @@
-// The layer-streamed prune: calibration windows -> for each decoder layer: dense forward with
-// statistics capture, prune its Linears, pruned forward for the next layer's inputs, write the
-// layer. Peak memory: one layer + calibration activations (+ Hessians for SparseGPT).
+// The layer-streamed prune: calibration windows -> allocate layer sparsities -> for each decoder
+// layer: dense forward with statistics capture, prune its Linears, pruned forward for the next
+// layer's inputs, write the layer. Peak memory: one layer + calibration activations (+ Hessians
+// for SparseGPT).
 #include <limits.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -16,6 +17,7 @@
 #include "prunekit/progress.h"
 #include "prunekit/prune.h"
 #include "prunekit/safetensors.h"
+#include "prune/report.h"
 #include "prunekit/sampler.h"
 #include "prunekit/tokenizer.h"
 
@@ -24,30 +26,25 @@ namespace prunekit {
 using nlohmann::json;
 
 void validate_prune_options(const PruneOptions& opt) {
-  make_pruner(opt.method, opt.params);  // unknown method -> InputError
-  if (opt.out_dir.empty()) throw InputError("--out: required");
+  // In the library's terms (the PruneOptions field and its value); the tools name the flag.
+  auto num = [](double v) { return std::to_string(v); };
+  if (opt.out_dir.empty()) throw InvalidSetting("out_dir", "", "required");
   if (opt.spec.is_nm()) {
-    if (opt.spec.n < 1 || opt.spec.n >= opt.spec.m)
-      throw InputError("--pattern: N:M needs 1 <= N < M (got " + std::to_string(opt.spec.n) + ":" +
-                       std::to_string(opt.spec.m) + ")");
+    const std::string nm = std::to_string(opt.spec.n) + ":" + std::to_string(opt.spec.m);
+    if (opt.spec.n < 1 || opt.spec.n >= opt.spec.m) throw InvalidSetting("pattern", nm, "N:M needs 1 <= N < M");
     if (opt.owl.enabled)
-      throw InputError("--owl: cannot be combined with --pattern N:M (N:M fixes every layer at N/M; "
-                       "upstream silently ignores the OWL ratios)");
+      throw InvalidSetting("owl", "", "cannot be combined with an N:M pattern (N:M fixes every layer at N/M; "
+                                      "upstream silently ignores the OWL ratios)");
   } else if (!(opt.spec.sparsity >= 0.0 && opt.spec.sparsity < 1.0)) {
-    throw InputError("--sparsity: must be in [0, 1) (got " + std::to_string(opt.spec.sparsity) + ")");
+    throw InvalidSetting("sparsity", num(opt.spec.sparsity), "must be in [0, 1)");
   }
-  if (opt.params.ria_lsa && !opt.params.ria_reallocation)
-    throw InputError("--ria-lsa: refines the channel reallocation; give --ria-reallocation too");
-  if (opt.nsamples < 1) throw InputError("--nsamples: must be >= 1");
-  if (opt.seqlen < 0) throw InputError("--seqlen: must be > 1");
-  if (opt.batch < 1) throw InputError("--batch: must be >= 1");
-  if (!std::isfinite(opt.params.ria_a)) throw InputError("--ria-a: must be a finite number");
-  if (!(opt.params.alps_rho0 > 0) || !std::isfinite(opt.params.alps_rho0))
-    throw InputError("--alps-rho0: must be a positive number");
-  if (opt.params.alps_iters < 1) throw InputError("--alps-iters: must be >= 1");
-  if (opt.params.alps_pcg_iters < 0) throw InputError("--alps-pcg-iters: must be >= 0");
-  if (opt.owl.enabled && (opt.owl.lambda < 0 || opt.owl.m <= 0))
-    throw InputError("--owl-lambda/--owl-m: must be >= 0 / > 0");
+  if (opt.nsamples < 1) throw InvalidSetting("nsamples", std::to_string(opt.nsamples), "must be >= 1");
+  if (opt.seqlen < 0) throw InvalidSetting("seqlen", std::to_string(opt.seqlen), "must be > 1");
+  if (opt.batch < 1) throw InvalidSetting("batch", std::to_string(opt.batch), "must be >= 1");
+  if (opt.owl.enabled && !(opt.owl.lambda >= 0 && opt.owl.lambda < 1))
+    throw InvalidSetting("owl_lambda", num(opt.owl.lambda), "must be in [0, 1)");
+  if (opt.owl.enabled && !(opt.owl.m > 0 && std::isfinite(opt.owl.m)))
+    throw InvalidSetting("owl_m", num(opt.owl.m), "must be a finite number > 0");
 }
 
 static std::string real_path(const std::string& p) {
@@ -74,25 +71,37 @@ static void check_output_dir(const PruneOptions& opt) {
 
 namespace {
 
-// Statistics of the four distinct Linear inputs of a layer (q/k/v share one, gate/up another).
-struct LayerCapture {
-  std::array<ActivationStats, kNumLinears> stats;
-  bool norms = false, gram = false;
-  std::array<bool, kNumLinears> want{};
-  CaptureFn fn() {
-    return [this](int id, const at::Tensor& x) {
-      if (id == kK || id == kV || id == kUp || !want[id]) return;  // same input as kQ / kGate
-      for (int64_t b = 0; b < x.size(0); ++b) {  // one sample at a time: upstream's recurrence
-        if (norms) stats[id].add_column_norms(x[b]);
-        if (gram) stats[id].add_gram(x[b]);
-      }
-    };
-  }
-  void share_inputs() {
-    stats[kK] = stats[kV] = stats[kQ];
-    stats[kUp] = stats[kGate];
-  }
-};
+// Calibration windows (upstream's C4 sampler), described in the report.
+CalibSet sample_calibration(const PruneOptions& opt, int64_t seqlen, PruneReport& report) {
+  if (opt.calib_path.empty())
+    throw InvalidSetting("calib_path", "", "method " + opt.method +
+                                              " needs calibration text (C4-format JSON lines or plain text)");
+  Tokenizer tok(opt.model_dir);
+  const std::vector<std::string> docs = read_documents(opt.calib_path, doc_mode_from_name(opt.calib_docs));
+  CalibSet calib = sample_windows(docs, [&](const std::string& d) { return tok.encode(d, true); }, opt.nsamples,
+                                  seqlen, static_cast<uint64_t>(opt.seed));
+  json windows = json::array();
+  for (const CalibWindow& w : calib.windows) windows.push_back({{"doc", w.doc}, {"start", w.start}});
+  report.set("calibration", {{"corpus", opt.calib_path}, {"documents", docs.size()}, {"nsamples", opt.nsamples},
+                             {"seqlen", seqlen}, {"seed", opt.seed}, {"windows", windows},
+                             {"rejected_docs", calib.rejected_docs}});
+  return calib;
+}
+
+// What was asked for, at the top of the report.
+void describe_run(const PruneOptions& opt, const SparsitySpec& spec, const Pruner& pruner, PruneReport& report) {
+  report.set("prunekit_version", PRUNEKIT_VERSION);
+  report.set("args", opt.args);
+  report.set("model", opt.model_dir);
+  report.set("method", opt.method);
+  report.set("method_params", pruner.params());
+  report.set("sparsity", spec.is_nm() ? double(spec.n) / spec.m : spec.sparsity);
+  report.set("pattern", spec.is_nm() ? std::to_string(spec.n) + ":" + std::to_string(spec.m) : "unstructured");
+  report.set("group", spec.is_nm() ? "n:m" : group_name(spec.group));
+  report.set("dtype", opt.dtype == at::kFloat ? "float32" : "bfloat16");
+  report.set("modules_selected", opt.modules_arg);
+  report.set("layers_selected", opt.layers_arg.empty() ? "all" : opt.layers_arg);
+}
 
 // Matmul FLOPs of one decoder-layer forward over `tokens` tokens in sequences of `seqlen`
 // (Linears + causal attention's two products counted in full), for FLOP-bound ratios.
@@ -102,92 +111,51 @@ double layer_forward_flops(const LlamaConfig& c, int64_t tokens, int64_t seqlen)
   return 2.0 * tokens * linear_params + 4.0 * tokens * seqlen * q;
 }
 
-int64_t g_layer_forwards = 0;  // layer forwards over the whole calibration set, for the report
-
-at::Tensor forward_all(const LlamaConfig& cfg, const LayerWeights& w, at::Tensor& hidden, const Rope& rope,
-                       int64_t batch, const CaptureFn* capture, bool update) {
-  ++g_layer_forwards;
-  for (int64_t b0 = 0; b0 < hidden.size(0); b0 += batch) {
-    const int64_t nb = std::min(batch, hidden.size(0) - b0);
-    at::Tensor slice = hidden.narrow(0, b0, nb);
-    ForwardOptions fo;
-    fo.capture = capture;
-    at::Tensor out = layer_forward(cfg, w, slice, rope, fo);
-    if (update) slice.copy_(out);
+// --save-masks: the keep masks and the statistics they were chosen with.
+struct SavedSelections {
+  std::map<std::string, at::Tensor> masks, stats;
+  void add(const std::string& module, const at::Tensor& keep, const ActivationStats& s) {
+    masks[module + ".weight"] = keep;
+    if (!s.scaler_row.defined()) return;
+    stats[module + ".scaler_row"] = s.scaler_row;
+    stats[module + ".nsamples"] = at::full({1}, s.nsamples, at::kLong);
   }
-  return hidden;
-}
-
-LayerWeights compute_copy(const LayerWeights& master, at::ScalarType dtype) {
-  if (dtype == at::kFloat) return master;
-  LayerWeights c = master;
-  c.input_norm = master.input_norm.to(dtype);
-  c.post_norm = master.post_norm.to(dtype);
-  for (int i = 0; i < kNumLinears; ++i) {
-    c.weight[i] = master.weight[i].to(dtype);
-    if (master.bias[i].defined()) c.bias[i] = master.bias[i].to(dtype);
+  void write(const CheckpointWriter& writer, const std::string& method) const {
+    save_safetensors(writer.temp_path("masks.safetensors"), masks,
+                     {{"format", "pt"}, {"mask_convention", "1 = kept, 0 = pruned"}, {"prunekit_method", method}});
+    if (!stats.empty()) save_safetensors(writer.temp_path("stats.safetensors"), stats);
   }
-  return c;
-}
-
-// Outlier ratio of a layer: percent of its Wanda scores above M x their mean (OWL).
-double outlier_ratio(const LayerWeights& w, const LayerCapture& cap, double M) {
-  std::vector<at::Tensor> scores;
-  for (int i = 0; i < kNumLinears; ++i)
-    scores.push_back((w.weight[i].abs() * at::sqrt(cap.stats[i].scaler_row.reshape({1, -1}))).flatten());
-  at::Tensor all = at::cat(scores);
-  at::Tensor mean = all.mean();
-  const int64_t count = (all > mean * M).sum().item<int64_t>();
-  return double(count) / double(all.numel()) * 100.0;
-}
+};
 
 }  // namespace
 
 json prune_checkpoint(const PruneOptions& opt) {
   validate_prune_options(opt);
-  g_layer_forwards = 0;
   Stopwatch total_clock;
-  json phases = json::object();
-  auto phase_add = [&](const char* name, double s) {
-    phases[name] = phases.value(name, 0.0) + s;
-  };
-
+  const std::unique_ptr<Pruner> pruner = make_pruner(opt.method, opt.method_params);
+  const std::unique_ptr<Allocator> allocator = make_allocator(opt.owl);
   Checkpoint ck(opt.model_dir);
-  ck.require_llama_tensors();
+  LayerStream stream(ck, opt.dtype, opt.batch);  // checks the LLaMA tensors are all there
   const LlamaConfig& cfg = ck.config();
   const int L = static_cast<int>(cfg.num_hidden_layers);
-  std::unique_ptr<Pruner> pruner = make_pruner(opt.method, opt.params);
   SparsitySpec spec = opt.spec;
   if (!opt.group_given) spec.group = pruner->default_group();
   const ModuleSelection sel = ModuleSelection::parse(opt.modules_arg, opt.layers_arg, L);
   check_output_dir(opt);
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
-  cfg.check_seqlen(seqlen, "--seqlen");
+  cfg.check_seqlen(seqlen, "seqlen");
+
+  PruneReport report(spec, opt.quiet);
+  describe_run(opt, spec, *pruner, report);
 
   const StatsKind kind = pruner->needs();
-  const bool needs_data = kind != StatsKind::None || opt.owl.enabled;
-  int last_selected = -1;
-  for (int l = 0; l < L; ++l)
-    for (int i = 0; i < kNumLinears; ++i)
-      if (sel.selected(l, i)) last_selected = l;
-
-  // Calibration windows (upstream's C4 sampler).
+  const bool needs_data = kind != StatsKind::None || !allocator->calibration_pass().empty();
+  const int last_selected = sel.last_layer(L);
   CalibSet calib;
-  json calib_report = nullptr;
+  report.set("calibration", nullptr);
   if (needs_data) {
-    Stopwatch c;
-    if (opt.calib_path.empty())
-      throw InputError("--calib: method " + opt.method + " needs calibration text (C4-format JSON lines or plain text)");
-    Tokenizer tok(opt.model_dir);
-    const std::vector<std::string> docs = read_documents(opt.calib_path, doc_mode_from_name(opt.calib_docs));
-    calib = sample_windows(docs, [&](const std::string& d) { return tok.encode(d, true); }, opt.nsamples,
-                           seqlen, static_cast<uint64_t>(opt.seed));
-    json windows = json::array();
-    for (const CalibWindow& w : calib.windows) windows.push_back({{"doc", w.doc}, {"start", w.start}});
-    calib_report = {{"corpus", opt.calib_path}, {"documents", docs.size()}, {"nsamples", opt.nsamples},
-                    {"seqlen", seqlen}, {"seed", opt.seed}, {"windows", windows},
-                    {"rejected_docs", calib.rejected_docs}};
-    phase_add("calibration_sampling", c.seconds());
+    auto t = report.time("calibration_sampling");
+    calib = sample_calibration(opt, seqlen, report);
   }
 
   // Output: same names, dtypes and shard layout as the input, in a temporary directory.
@@ -195,214 +163,85 @@ json prune_checkpoint(const PruneOptions& opt) {
       opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
   CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout);
 
-  const at::ScalarType dtype = opt.dtype;
-  Rope rope(cfg, seqlen);
-  at::Tensor hidden;
-  // Only the embedding rows of the calibration tokens are needed (no lm_head): gather them from
-  // the mapping and drop its pages again.
-  auto embed_windows = [&]() {
-    at::Tensor hidden = at::embedding(ck.view("model.embed_tokens.weight"), calib.input_ids).to(dtype);
-    ck.release("model.embed_tokens.weight");
-    return hidden;
-  };
-
-  // OWL first pass: dense, layer-streamed, outlier ratios from Wanda scores (as upstream, for
-  // every method).
-  std::vector<double> layer_sparsity(L, spec.sparsity);
-  json owl_report = nullptr;
-  if (opt.owl.enabled) {
-    Stopwatch c;
-    hidden = embed_windows();
-    std::vector<double> ratios;
-    ProgressBar bar("owl pass", L, opt.quiet);
-    for (int l = 0; l < L; ++l) {
-      LayerWeights master = load_layer(ck, l, at::kFloat);
-      LayerCapture cap;
-      cap.norms = true;
-      cap.want.fill(true);
-      CaptureFn fn = cap.fn();
-      forward_all(cfg, compute_copy(master, dtype), hidden, rope, opt.batch, &fn, /*update=*/true);
-      cap.share_inputs();
-      ratios.push_back(outlier_ratio(master, cap, opt.owl.m));
-      release_layer(ck, l);
-      bar.update(l + 1);
-    }
-    bar.finish();
-    bool uniform = false;
-    layer_sparsity = owl_layer_sparsities(ratios, spec.sparsity, opt.owl.lambda, &uniform);
-    std::vector<double> applied = layer_sparsity;
-    // Upstream OWL-Wanda / OWL-SparseGPT replace a non-positive layer sparsity by 0.01;
-    // OWL-magnitude applies it unclamped.
-    if (opt.method != "magnitude")
-      for (double& s : applied)
-        if (s <= 0) s = 0.01;
-    std::vector<double> density;
-    for (double s : layer_sparsity) density.push_back(1.0 - s);
-    owl_report = {{"m", opt.owl.m}, {"lambda", opt.owl.lambda}, {"outlier_ratio_percent", ratios},
-                  {"layer_density", density}, {"layer_sparsity", applied}, {"uniform_fallback", uniform},
-                  {"note", "outlier ratios from Wanda scores |W|*sqrt(scaler_row), as upstream, for every method"}};
-    layer_sparsity = applied;
-    phase_add("owl_outlier_pass", c.seconds());
+  std::vector<double> layer_sparsity;
+  {
+    auto t = report.time(allocator->calibration_pass().empty() ? "allocate" : allocator->calibration_pass());
+    layer_sparsity = allocator->allocate({stream, calib.input_ids, spec, *pruner, opt.quiet});
   }
+  report.set("owl", allocator->report());
 
-  if (kind != StatsKind::None && last_selected >= 0) hidden = embed_windows();
-
+  // Only the embedding rows of the calibration tokens are needed (no lm_head).
+  at::Tensor hidden;
+  if (kind != StatsKind::None && last_selected >= 0) hidden = stream.embed(calib.input_ids);
   std::set<std::string> written;
-  auto write = [&](const std::string& name, const at::Tensor& t) {
-    Stopwatch c;
-    writer.add(name, t);
-    written.insert(name);
-    phase_add("write", c.seconds());
-  };
-
-  json modules = json::object();
-  json layers = json::array();
-  std::map<std::string, at::Tensor> masks;
-  std::map<std::string, at::Tensor> stats_out;
-  int64_t total_pruned = 0, total_numel = 0, sel_pruned = 0, sel_numel = 0;
-  bool warned_partial = false;
+  SavedSelections saved;
   ProgressBar bar("prune", L, opt.quiet);
   for (int l = 0; l < L; ++l) {
-    LayerWeights master = load_layer(ck, l, at::kFloat);
-    bool layer_selected = false;
-    for (int i = 0; i < kNumLinears; ++i) layer_selected |= sel.selected(l, i);
-
-    LayerCapture cap;
-    const bool propagate = kind != StatsKind::None && l < last_selected;
-    if (layer_selected && kind != StatsKind::None) {
-      Stopwatch c;
-      cap.norms = kind == StatsKind::ColumnNorms;
-      cap.gram = kind == StatsKind::Gram;
+    LayerWeights master = stream.load(l, at::kFloat);
+    const std::array<bool, kNumLinears> want = sel.linears_of(l);
+    LayerCapture cap(kind, want);
+    if (kind != StatsKind::None && std::count(want.begin(), want.end(), true) > 0) {
+      auto t = report.time("forward_dense_capture");
+      stream.forward(master, hidden, &cap.hook(), /*update=*/false);
+      cap.finish();
+    }
+    {
+      auto t = report.time("score_select");
+      SparsitySpec layer_spec = spec;
+      layer_spec.sparsity = layer_sparsity[l];
       for (int i = 0; i < kNumLinears; ++i) {
-        const int src = (i == kK || i == kV) ? kQ : (i == kUp ? kGate : i);
-        if (sel.selected(l, i)) cap.want[src] = true;
-      }
-      CaptureFn fn = cap.fn();
-      forward_all(cfg, compute_copy(master, dtype), hidden, rope, opt.batch, &fn, /*update=*/false);
-      cap.share_inputs();
-      phase_add("forward_dense_capture", c.seconds());
-    }
-
-    int64_t layer_pruned = 0, layer_numel = 0;
-    Stopwatch pc;
-    SparsitySpec layer_spec = spec;
-    layer_spec.sparsity = layer_sparsity[l];
-    for (int i = 0; i < kNumLinears; ++i) {
-      const std::string name = linear_prefix(l, i) + ".weight";
-      at::Tensor& w = master.weight[i];
-      at::Tensor keep;
-      json extra = json::object();
-      if (sel.selected(l, i)) {
-        LinearSite site{l, i, name, w, cap.stats[i]};
-        PruneOutcome outcome = pruner->prune(site, layer_spec);
-        keep = outcome.keep_mask;
-        extra = outcome.extra;
-        if (opt.save_masks) masks[name] = keep;
-        if (cap.stats[i].scaler_row.defined()) {
-          const std::string mod = linear_prefix(l, i);
-          stats_out[mod + ".scaler_row"] = cap.stats[i].scaler_row;
-          stats_out[mod + ".nsamples"] = at::full({1}, cap.stats[i].nsamples, at::kLong);
+        PruneOutcome outcome;
+        if (want[i]) {
+          LinearSite site{l, i, linear_prefix(l, i) + ".weight", master.weight[i], cap.stats(i)};
+          outcome = pruner->prune(site, layer_spec);
+          if (opt.save_masks) saved.add(linear_prefix(l, i), outcome.keep_mask, cap.stats(i));
         }
-      } else {
-        keep = at::ones(w.sizes(), at::kByte);
+        report.add_module(l, i, master.weight[i], outcome.keep_mask, outcome.extra);
       }
-      const int64_t numel = w.numel();
-      const int64_t pruned = numel - keep.sum().item<int64_t>();
-      layer_pruned += pruned;
-      layer_numel += numel;
-      json m = {{"shape", {w.size(0), w.size(1)}}, {"selected", sel.selected(l, i)}, {"pruned", pruned},
-                {"sparsity", double(pruned) / double(numel)}, {"zeros", (w == 0).sum().item<int64_t>()}};
-      if (sel.selected(l, i)) {
-        sel_pruned += pruned;
-        sel_numel += numel;
-        if (spec.is_nm()) {
-          const bool divides = w.size(1) % spec.m == 0;
-          m["nm_compliance"] = nm_compliance(keep, spec.n, spec.m);
-          m["nm_deployable"] = divides && m["nm_compliance"].get<double>() == 1.0;
-          if (!divides && !warned_partial && !opt.quiet) {
-            std::fprintf(stderr,
-                         "warning: %s has %lld inputs, not a multiple of %d: its short last group is pruned "
-                         "like upstream (N smallest, all of it when <= N); such modules are not N:M-deployable\n",
-                         linear_short_name(i), (long long)w.size(1), spec.m);
-            warned_partial = true;
-          }
-        }
-        for (auto it = extra.begin(); it != extra.end(); ++it) m[it.key()] = it.value();
-      }
-      modules[name] = m;
+      report.end_layer(l, *allocator);
     }
-    total_pruned += layer_pruned;
-    total_numel += layer_numel;
-    json lr = {{"layer", l}, {"pruned", layer_pruned}, {"numel", layer_numel},
-               {"sparsity", double(layer_pruned) / double(layer_numel)}};
-    if (opt.owl.enabled) {
-      lr["owl_outlier_ratio_percent"] = owl_report["outlier_ratio_percent"][l];
-      lr["owl_allocated_sparsity"] = layer_sparsity[l];
-    }
-    layers.push_back(lr);
-    phase_add("score_select", pc.seconds());
-
-    if (propagate) {
+    if (kind != StatsKind::None && l < last_selected) {
       // Layer l+1 is calibrated on the outputs of the already-pruned layer l, as upstream.
-      Stopwatch c;
-      forward_all(cfg, compute_copy(master, dtype), hidden, rope, opt.batch, nullptr, /*update=*/true);
-      phase_add("forward_pruned", c.seconds());
+      auto t = report.time("forward_pruned");
+      stream.forward(master, hidden, nullptr, /*update=*/true);
     }
-    for (int i = 0; i < kNumLinears; ++i) write(linear_prefix(l, i) + ".weight", master.weight[i]);
+    {
+      auto t = report.time("write");
+      for (int i = 0; i < kNumLinears; ++i) {
+        writer.add(linear_prefix(l, i) + ".weight", master.weight[i]);
+        written.insert(linear_prefix(l, i) + ".weight");
+      }
+    }
     master = LayerWeights{};
-    release_layer(ck, l);
+    stream.release(l);
     bar.update(l + 1);
   }
   bar.finish();
   hidden = at::Tensor();
 
-  // Everything else (embeddings, norms, lm_head, biases) is copied unchanged from the mapping.
-  for (const std::string& name : ck.names())
-    if (!written.count(name)) {
-      write(name, ck.view(name));
-      ck.release(name);
-    }
+  {
+    // Everything else (embeddings, norms, lm_head, biases) is copied unchanged from the mapping.
+    auto t = report.time("write");
+    for (const std::string& name : ck.names())
+      if (!written.count(name)) {
+        writer.add(name, ck.view(name));
+        ck.release(name);
+      }
+  }
   writer.copy_side_files(opt.model_dir);
-  if (opt.save_masks) save_safetensors(writer.temp_path("masks.safetensors"), masks,
-                                       {{"format", "pt"}, {"mask_convention", "1 = kept, 0 = pruned"},
-                                        {"prunekit_method", opt.method}});
-  if (opt.save_masks && !stats_out.empty()) save_safetensors(writer.temp_path("stats.safetensors"), stats_out);
-
-  json report = {
-      {"prunekit_version", PRUNEKIT_VERSION},
-      {"args", opt.args},
-      {"model", opt.model_dir},
-      {"method", opt.method},
-      {"sparsity", spec.is_nm() ? double(spec.n) / spec.m : spec.sparsity},
-      {"pattern", spec.is_nm() ? std::to_string(spec.n) + ":" + std::to_string(spec.m) : "unstructured"},
-      {"group", spec.is_nm() ? "n:m" : group_name(spec.group)},
-      {"dtype", dtype == at::kFloat ? "float32" : "bfloat16"},
-      {"modules_selected", opt.modules_arg},
-      {"layers_selected", opt.layers_arg.empty() ? "all" : opt.layers_arg},
-      {"total_sparsity", double(total_pruned) / double(total_numel)},
-      {"selected_sparsity", sel_numel ? double(sel_pruned) / double(sel_numel) : 0.0},
-      {"prunable_weights", total_numel},
-      {"pruned_weights", total_pruned},
-      {"layers", layers},
-      {"modules", modules},
-      {"calibration", calib_report},
-      {"owl", owl_report},
-  };
-  if (opt.method == "ria") report["ria_a"] = opt.params.ria_a;
-  phase_add("total", total_clock.seconds());
-  report["time_s"] = phases;
+  if (opt.save_masks) saved.write(writer, opt.method);
   if (needs_data) {
     const double per_forward = layer_forward_flops(cfg, calib.input_ids.numel(), seqlen);
-    report["forward_gflop"] = per_forward * double(g_layer_forwards) / 1e9;
-    report["layer_forwards"] = g_layer_forwards;
+    report.set("forward_gflop", per_forward * double(stream.layer_forwards()) / 1e9);
+    report.set("layer_forwards", stream.layer_forwards());
   }
-  report["peak_rss_mb"] = peak_rss_mb();
+  json result = report.finish(total_clock.seconds());
   {
     std::ofstream f(writer.temp_path("prune_report.json"));
-    f << report.dump(2) << "\n";
+    f << result.dump(2) << "\n";
   }
   writer.finish();
-  return report;
+  return result;
 }
 
 }  // namespace prunekit

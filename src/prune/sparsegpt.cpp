@@ -4,7 +4,8 @@
 #include <cmath>
 #include <utility>
 
-#include "prune/methods.h"
+#include "prunekit/common.h"
+#include "prunekit/prune.h"
 
 namespace prunekit {
 namespace {
@@ -25,7 +26,12 @@ at::Tensor inverse_cholesky_upper(at::Tensor H) {
 
 class SparseGptPruner : public Pruner {
  public:
-  using Pruner::Pruner;
+  explicit SparseGptPruner(const nlohmann::json& p)
+      : Pruner(p), blocksize_(p.at("blocksize").get<int64_t>()), percdamp_(p.at("percdamp").get<double>()) {
+    if (blocksize_ < 1) throw InputError("method sparsegpt: parameter blocksize must be >= 1");
+    if (!(percdamp_ > 0 && std::isfinite(percdamp_)))
+      throw InputError("method sparsegpt: parameter percdamp must be a positive number");
+  }
   std::string name() const override { return "sparsegpt"; }
   StatsKind needs() const override { return StatsKind::Gram; }
   Group default_group() const override { return Group::PerMatrix; }  // per block, all rows
@@ -40,7 +46,7 @@ class SparseGptPruner : public Pruner {
     W.index_put_({at::indexing::Slice(), dead}, 0.0);
     out.extra["dead_inputs"] = dead.sum().item<int64_t>();
 
-    double percdamp = params_.sparsegpt_percdamp;
+    double percdamp = percdamp_;
     const double mean_diag = H.diagonal().mean().item<double>();
     int retries = 0;
     at::Tensor result;
@@ -68,33 +74,27 @@ class SparseGptPruner : public Pruner {
   }
 
  private:
+  int64_t blocksize_;
+  double percdamp_;
+
   at::Tensor sweep(at::Tensor W, const at::Tensor& Hinv, const SparsitySpec& spec) const {
     const int64_t cols = W.size(1);
-    const int64_t bs = params_.sparsegpt_blocksize;
+    const int64_t bs = blocksize_;
     for (int64_t i1 = 0; i1 < cols; i1 += bs) {
       const int64_t i2 = std::min(i1 + bs, cols), count = i2 - i1;
       at::Tensor W1 = W.narrow(1, i1, count).clone();
       at::Tensor Q1 = at::zeros_like(W1), Err1 = at::zeros_like(W1);
       at::Tensor Hinv1 = Hinv.narrow(0, i1, count).narrow(1, i1, count);
       at::Tensor hdiag = Hinv1.diagonal();
-      at::Tensor mask1;
-      if (!spec.is_nm()) {
-        at::Tensor tmp = W1.pow(2) / hdiag.reshape({1, -1}).pow(2);
-        at::Tensor sorted = std::get<0>(at::sort(tmp.flatten()));
-        const int64_t k = static_cast<int64_t>(double(tmp.numel()) * spec.sparsity);
-        mask1 = tmp <= sorted[std::min<int64_t>(k, tmp.numel() - 1)];
-      } else {
-        mask1 = at::zeros(W1.sizes(), at::kBool);
-      }
+      // The mask is chosen per block (unstructured) or per group of M columns as the sweep
+      // reaches it (N:M), on the OBS saliency w^2 / [H^-1]_cc^2 of the weights updated so far.
+      at::Tensor mask1 = spec.is_nm() ? at::zeros(W1.sizes(), at::kBool)
+                                      : select_block_prune_mask(W1.pow(2) / hdiag.reshape({1, -1}).pow(2), spec);
       for (int64_t i = 0; i < count; ++i) {
         if (spec.is_nm() && i % spec.m == 0) {
           const int64_t width = std::min<int64_t>(spec.m, count - i);
-          if (width <= spec.n) {
-            mask1.narrow(1, i, width).fill_(true);
-          } else {
-            at::Tensor tmp = W1.narrow(1, i, width).pow(2) / hdiag.narrow(0, i, width).reshape({1, -1}).pow(2);
-            mask1.scatter_(1, std::get<1>(at::topk(tmp, spec.n, 1, /*largest=*/false)) + i, true);
-          }
+          at::Tensor saliency = W1.narrow(1, i, width).pow(2) / hdiag.narrow(0, i, width).reshape({1, -1}).pow(2);
+          mask1.narrow(1, i, width).copy_(select_block_prune_mask(saliency, spec));
         }
         at::Tensor w = W1.select(1, i);
         const at::Tensor d = Hinv1[i][i];
@@ -111,7 +111,11 @@ class SparseGptPruner : public Pruner {
   }
 };
 }  // namespace
-std::unique_ptr<Pruner> make_sparsegpt_pruner(const MethodParams& p) {
-  return std::make_unique<SparseGptPruner>(p);
+MethodInfo sparsegpt_method() {
+  return {"sparsegpt",
+          "OBS weight update column by column (IST-DASLab SparseGPT)",
+          {{"blocksize", 128, "columns per OBS block (the unstructured mask is chosen per block)"},
+           {"percdamp", 0.01, "Hessian dampening, as a fraction of its mean diagonal"}},
+          [](const nlohmann::json& p) { return std::make_unique<SparseGptPruner>(p); }};
 }
 }  // namespace prunekit

@@ -1,5 +1,5 @@
 // Wanda: score |W| * sqrt(scaler_row), compared per output row (locuslab/wanda prune_wanda).
-#include "prune/methods.h"
+#include "prunekit/prune.h"
 
 namespace prunekit {
 namespace {
@@ -14,5 +14,9 @@ class WandaPruner : public Pruner {
   }
 };
 }  // namespace
-std::unique_ptr<Pruner> make_wanda_pruner(const MethodParams& p) { return std::make_unique<WandaPruner>(p); }
+
+MethodInfo wanda_method() {
+  return {"wanda", "|W| * ||X_col||, per output row", {},
+          [](const nlohmann::json& p) { return std::make_unique<WandaPruner>(p); }};
+}
 }  // namespace prunekit

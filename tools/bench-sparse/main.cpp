@@ -10,7 +10,7 @@
 
 #include "prunekit/bench.h"
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
+#include "common/cli.h"
 #include "prunekit/sparse24.h"
 
 namespace {
@@ -237,9 +237,13 @@ int main(int argc, char** argv) {
                    "cpu, or cuda: LibTorch fp16/bf16 vs cuSPARSELt 2:4 (only in a build against LibTorch "
                    ">= 2.1 with CUDA)")
       ->capture_default_str();
-  gemm->add_option("--iters", g.iters, "timed runs per cell (at most)")->capture_default_str();
-  gemm->add_option("--warmup", g.warmup, "warm-up runs per cell (at most)")->capture_default_str();
-  gemm->add_option("--max-seconds", g.max_seconds, "per-cell time cap for the timed runs")->capture_default_str();
+  namespace cli = prunekit::cli;
+  gemm->add_option("--iters", g.iters, "timed runs per cell (at most)")->capture_default_str()
+      ->check(cli::Integer(1, 1000000));
+  gemm->add_option("--warmup", g.warmup, "warm-up runs per cell (at most)")->capture_default_str()
+      ->check(cli::Integer(0, 1000000));
+  gemm->add_option("--max-seconds", g.max_seconds, "per-cell time cap for the timed runs")->capture_default_str()
+      ->check(cli::Real(1e-3, 86400));
   gemm->add_option("--working-set-mb", g.working_set_mb,
                    "rotate weight copies over this many MiB (default: 2 x L3, >= 256 MiB)");
   gemm->add_flag("--hot", g.hot, "one weight copy (cache resident when it fits)");
@@ -253,14 +257,18 @@ int main(int argc, char** argv) {
   model->add_option("--sparse-model", md.sparse_model,
                     "its 2:4-pruned twin (prune --pattern 2:4); default: 2:4 by magnitude on the fly");
   model->add_option("--prefill", md.prefill, "prompt lengths, comma separated (0: no prefill rows)")->capture_default_str();
-  model->add_option("--decode", md.decode, "greedy decode steps timed per batch size (0: none)")->capture_default_str();
-  model->add_option("--context", md.context, "tokens in the KV cache before the timed decode steps")->capture_default_str();
+  model->add_option("--decode", md.decode, "greedy decode steps timed per batch size (0: none)")->capture_default_str()
+      ->check(cli::Integer(0, 1 << 24));
+  model->add_option("--context", md.context, "tokens in the KV cache before the timed decode steps")->capture_default_str()
+      ->check(cli::Integer(1, 1 << 24));
   model->add_option("--batch", md.batch, "batch sizes, comma separated")->capture_default_str();
   model->add_option("--paths", md.paths,
                     "torch_f32,torch_bf16,dense_bf16_ours,sparse24_ours (default) and/or sparse24_torch_f32 "
                     "(the 2:4 twin on LibTorch: control)");
-  model->add_option("--repeats", md.repeats, "prefill runs per cell (at most)")->capture_default_str();
-  model->add_option("--max-seconds", md.max_seconds, "stop repeating a prefill cell after this long")->capture_default_str();
+  model->add_option("--repeats", md.repeats, "prefill runs per cell (at most)")->capture_default_str()
+      ->check(cli::Integer(1, 1000000));
+  model->add_option("--max-seconds", md.max_seconds, "stop repeating a prefill cell after this long")->capture_default_str()
+      ->check(cli::Real(1e-3, 86400));
   model->add_option("--isa", md.isa, "kernel level: auto|scalar|avx2|avx512")->capture_default_str();
   model->add_option("--json", md.json_out, "write machine info, paths and all results as JSON");
   prunekit::add_threads_flag(*model, &md.threads);

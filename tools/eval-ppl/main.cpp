@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/cli.h"
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
 #include "prunekit/corpus.h"
 #include "prunekit/eval.h"
 #include "prunekit/model.h"
@@ -22,10 +22,14 @@ int main(int argc, char** argv) {
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
   app.add_option("--dataset", dataset, "plain text, or JSON lines with \"text\" (joined with blank lines)")
       ->required();
-  app.add_option("--seqlen", seqlen, "window length (default: max_position_embeddings)");
-  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
-  app.add_option("--batch", batch, "windows per forward batch")->capture_default_str();
-  app.add_option("--max-windows", max_windows, "evaluate at most this many windows (0: all)");
+  app.add_option("--seqlen", seqlen, "window length (default: max_position_embeddings)")
+      ->check(prunekit::cli::Integer(2, INT32_MAX));
+  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str()
+      ->check(prunekit::cli::ComputeDtype());
+  app.add_option("--batch", batch, "windows per forward batch")->capture_default_str()
+      ->check(prunekit::cli::Integer(1, INT32_MAX));
+  app.add_option("--max-windows", max_windows, "evaluate at most this many windows (default 0: all)")
+      ->check(prunekit::cli::Integer(0, INT64_MAX));
   app.add_option("--json", json_out, "also write the result as JSON to this file");
   app.add_flag("--quiet", quiet, "no progress bar");
   prunekit::add_threads_flag(app, &threads);
@@ -34,7 +38,6 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("eval-ppl", [&] {
     prunekit::set_threads(threads);
-    if (batch < 1) throw prunekit::InputError("--batch: must be >= 1");
     if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
@@ -44,15 +47,17 @@ int main(int argc, char** argv) {
     opt.seqlen = seqlen;
     opt.batch = batch;
     opt.max_windows = max_windows;
-    opt.dtype = prunekit::parse_compute_dtype(dtype);
+    opt.dtype = prunekit::cli::parse_compute_dtype("--dtype", dtype);
     opt.quiet = quiet;
     prunekit::PerplexityResult r = prunekit::evaluate_perplexity(ck, ids, opt);
     const double rss = prunekit::peak_rss_mb();
-    std::printf("ppl %.4f  windows %lld  tokens %lld  seqlen %lld  %.0f tokens/s  peak RSS %.0f MiB\n",
-                r.ppl, (long long)r.windows, (long long)r.tokens, (long long)r.seqlen, r.tokens_per_s, rss);
+    std::printf("ppl %.4f  windows %lld  tokens %lld of %lld  seqlen %lld  %.0f tokens/s  peak RSS %.0f MiB\n",
+                r.ppl, (long long)r.windows, (long long)r.tokens_evaluated, (long long)r.corpus_tokens,
+                (long long)r.seqlen, r.tokens_per_s, rss);
     if (!json_out.empty()) {
       nlohmann::json j = {{"ppl", r.ppl},           {"windows", r.windows},
-                          {"tokens", r.tokens},     {"seqlen", r.seqlen},
+                          {"tokens_evaluated", r.tokens_evaluated}, {"corpus_tokens", r.corpus_tokens},
+                          {"seqlen", r.seqlen},
                           {"tokens_per_s", r.tokens_per_s}, {"peak_rss_mb", rss},
                           {"seconds", r.seconds},   {"model", model_dir},
                           {"dataset", dataset},     {"dtype", dtype}};

@@ -6,21 +6,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/cli.h"
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
 #include "prunekit/model.h"
 #include "prunekit/tokenizer.h"
 #include "prunekit/zeroshot.h"
 
 namespace {
-
-std::vector<std::string> split_commas(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream ss(list);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-  if (!list.empty() && list.back() == ',') out.push_back("");
-  return out;
-}
 
 // "path/to/stories260K/" -> "stories260K"
 std::string base_name(std::string path) {
@@ -43,15 +35,20 @@ int main(int argc, char** argv) {
                  "comma-separated task names; each reads <data-dir>/<name>.jsonl (boolq, rte, hellaswag, "
                  "arc_easy, arc_challenge, piqa, openbookqa, winogrande, or a generic "
                  "{\"context\",\"choices\",\"gold\"} file)")
-      ->required();
+      ->required()
+      ->check(prunekit::cli::List());
   app.add_option("--data-dir", data_dir,
                  "task files (default: $PRUNEKIT_SHARED/data/zeroshot, else ../shared/data/zeroshot)");
-  app.add_option("--limit", limit, "first N documents per task (0: all)");
-  app.add_option("--batch", batch, "continuation rows per forward")->capture_default_str();
+  app.add_option("--limit", limit, "first N documents per task (default 0: all)")
+      ->check(prunekit::cli::Integer(0, INT64_MAX));
+  app.add_option("--batch", batch, "continuation rows per forward")->capture_default_str()
+      ->check(prunekit::cli::Integer(1, INT32_MAX));
   app.add_option("--json", json_out, "also write the result as JSON to this file");
-  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
+  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str()
+      ->check(prunekit::cli::ComputeDtype());
   app.add_option("--doc-workers", doc_workers,
-                 "documents scored concurrently (0: auto, all threads for small models, else 1)");
+                 "documents scored concurrently (0: auto, all threads for small models, else 1)")
+      ->check(prunekit::cli::Integer(0, 4096));
   app.add_flag("--quiet", quiet, "no progress bar");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
@@ -59,13 +56,9 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("eval-zeroshot", [&] {
     prunekit::set_threads(threads);
-    if (batch < 1) throw prunekit::InputError("--batch: must be >= 1");
-    if (limit < 0) throw prunekit::InputError("--limit: must be >= 0");
-    if (doc_workers < 0) throw prunekit::InputError("--doc-workers: must be >= 0");
-    const at::ScalarType compute = prunekit::parse_compute_dtype(dtype);
+    const at::ScalarType compute = prunekit::cli::parse_compute_dtype("--dtype", dtype);
     dtype = compute == at::kFloat ? "float32" : "bfloat16";
-    const std::vector<std::string> tasks = split_commas(task_list);
-    if (tasks.empty()) throw prunekit::InputError("--tasks: no task given");
+    const std::vector<std::string> tasks = prunekit::cli::parse_list("--tasks", task_list);
     // Fail on a missing task file before loading the model.
     for (const std::string& t : tasks) prunekit::resolve_task_file(t, data_dir);
 

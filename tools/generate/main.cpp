@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/cli.h"
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
 #include "prunekit/cpu_kernels.h"
 #include "prunekit/eval.h"
 #include "prunekit/model.h"
@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
   bool sparse_kernels = false;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
   app.add_option("--prompt", prompt, "prompt text (BOS is prepended)")->required();
-  app.add_option("--max-new-tokens", max_new, "stop after this many new tokens (0: position limit)");
-  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
+  app.add_option("--max-new-tokens", max_new, "stop after this many new tokens (default 0: position limit)")
+      ->check(prunekit::cli::Integer(0, INT64_MAX));
+  app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str()
+      ->check(prunekit::cli::ComputeDtype());
   app.add_option("--json", json_out, "write {prompt_ids, ids, text} to this file");
   app.add_flag("--sparse-kernels", sparse_kernels,
                "run the 2:4-sparse Linears on prunekit's packed 2:4 CPU kernels (weights held in bf16; "
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
     prunekit::set_threads(threads);
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
-    prunekit::LlamaModel model(ck, prunekit::parse_compute_dtype(dtype));
+    prunekit::LlamaModel model(ck, prunekit::cli::parse_compute_dtype("--dtype", dtype));
     if (sparse_kernels) {
       const prunekit::KernelSwap swap = prunekit::use_cpu_kernels(model, prunekit::KernelMode::Sparse24, /*include_lm_head=*/false);
       if (swap.swapped == 0)

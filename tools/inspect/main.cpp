@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/cli.h"
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
 #include "prunekit/model.h"
 #include "prunekit/prune.h"
 
@@ -14,19 +14,21 @@ int main(int argc, char** argv) {
   CLI::App app{"inspect: per-module sparsity and N:M compliance of a checkpoint's decoder Linears", "inspect"};
   std::string model_dir, pattern, json_out;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
-  app.add_option("--pattern", pattern, "also report compliance with this N:M pattern (2:4 and 4:8 always)");
+  app.add_option("--pattern", pattern, "also report compliance with this N:M pattern (2:4 and 4:8 always)")
+      ->check(prunekit::cli::Pattern());
   app.add_option("--json", json_out, "write the table as JSON");
+  int threads = 0;
+  prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
 
   return prunekit::guarded_main("inspect", [&] {
-    prunekit::set_threads(0);
+    prunekit::set_threads(threads);
     prunekit::Checkpoint ck(model_dir);
+    ck.require_llama_tensors();
     std::vector<std::pair<int, int>> patterns = {{2, 4}, {4, 8}};
     if (!pattern.empty()) {
-      int n = 0, m = 0;
-      if (std::sscanf(pattern.c_str(), "%d:%d", &n, &m) != 2 || n < 1 || n >= m)
-        throw prunekit::InputError("--pattern: expected N:M with 1 <= N < M (got \"" + pattern + "\")");
+      const auto [n, m] = prunekit::cli::parse_nm("--pattern", pattern);
       if (!((n == 2 && m == 4) || (n == 4 && m == 8))) patterns.push_back({n, m});
     }
     const auto& cfg = ck.config();

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
+#include "common/cli.h"
 #include "prunekit/common.h"
 
 namespace fs = std::filesystem;
@@ -206,14 +206,16 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", dtype_name_s, "stored dtype (default: the model's own)")
       ->check(CLI::IsMember({"bf16", "f16", "f32"}));
   app.add_option("--out", out, "output model directory (replaced if it holds a model)")->required();
-  app.add_option("--seed", seed, "random seed (default 0)");
-  app.add_option("--max-shard-size", max_shard, "shard size, e.g. 2GB, 500MB, 1GiB (default 2GB)");
+  app.add_option("--seed", seed, "random seed (default 0)")->check(cli::Integer(0, INT64_MAX));
+  app.add_option("--max-shard-size", max_shard, "shard size, e.g. 2GB, 500MB, 1GiB (default 2GB)")
+      ->check(cli::Size());
   app.add_option("--tokenizer", tokenizer,
                  "tokenizer to copy into the output: a tokenizer.model or tokenizer.json file, or a directory "
                  "(its tokenizer.json, tokenizer.model, tokenizer_config.json, special_tokens_map.json)");
   app.add_option("--layers", layers,
                  "decoder layers (default: the model's own); fewer gives the model's exact per-layer shapes "
-                 "at a fraction of the size, e.g. for per-token speed of a 7B-class layer");
+                 "at a fraction of the size, e.g. for per-token speed of a 7B-class layer")
+      ->check(cli::Integer(1, 65536));
   add_threads_flag(app, &threads);
   int code = 0;
   if (!parse_cli(app, argc, argv, &code)) return code;
@@ -223,10 +225,9 @@ int main(int argc, char** argv) {
     if (shape_name.empty() && arch.empty()) throw InputError("--shape or --arch: one is required");
     Shape s = shapes().at(shape_name.empty() ? default_shape_of(arch) : shape_name);
     if (!arch.empty()) s.arch = arch.c_str();
-    if (layers < 0) throw InputError("--layers: must be >= 1");
     if (layers > 0) s.layers = layers;
     const DType dtype = parse_dtype(dtype_name_s.empty() ? s.default_dtype : dtype_name_s);
-    const uint64_t max_shard_bytes = parse_size(max_shard);
+    const uint64_t max_shard_bytes = cli::parse_size("--max-shard-size", max_shard);
     const auto tokenizer_copies = tokenizer.empty() ? decltype(tokenizer_files("")){} : tokenizer_files(tokenizer);
     const std::string config_text = config_json(s, dtype).dump(2) + "\n";
     const LlamaConfig cfg = LlamaConfig::from_json_text(config_text, "make-synthetic config");

@@ -2,7 +2,7 @@
 // printed next to benchmark timings (speed is reported as ratios measured in one run).
 #include <cstdio>
 
-#include "prunekit/cli.h"
+#include "common/cli.h"
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
@@ -11,17 +11,18 @@ int main(int argc, char** argv) {
   std::string dtype = "float32";
   double seconds = 2.0;
   int threads = 0;
-  app.add_option("-m", m, "tokens")->capture_default_str();
-  app.add_option("-k", k, "input features")->capture_default_str();
-  app.add_option("-n", n, "output features")->capture_default_str();
-  app.add_option("--dtype", dtype, "float32|bfloat16")->capture_default_str();
-  app.add_option("--seconds", seconds, "time spent measuring")->capture_default_str();
+  namespace cli = prunekit::cli;
+  app.add_option("-m", m, "tokens")->capture_default_str()->check(cli::Integer(1, 1 << 20));
+  app.add_option("-k", k, "input features")->capture_default_str()->check(cli::Integer(1, 1 << 20));
+  app.add_option("-n", n, "output features")->capture_default_str()->check(cli::Integer(1, 1 << 20));
+  app.add_option("--dtype", dtype, "float32|bfloat16")->capture_default_str()->check(cli::ComputeDtype());
+  app.add_option("--seconds", seconds, "time spent measuring")->capture_default_str()->check(cli::Real(0, 3600));
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
   return prunekit::guarded_main("matmul-rate", [&] {
     prunekit::set_threads(threads);
-    const at::ScalarType st = dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
+    const at::ScalarType st = cli::parse_compute_dtype("--dtype", dtype);
     at::Tensor x = at::randn({m, k}).to(st), w = at::randn({n, k}).to(st);
     at::matmul(x, w.t());  // warm-up
     prunekit::Stopwatch clock;

@@ -1,12 +1,72 @@
 // prune: prune a Hugging Face LLaMA checkpoint layer by layer and write a pruned HF checkpoint.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <tuple>
 #include <fstream>
+#include <list>
 
 #include "prunekit/checkpoint.h"
-#include "prunekit/cli.h"
+#include "common/cli.h"
 #include "prunekit/prune.h"
+
+namespace {
+
+// Every parameter a method declares is a flag --<method>-<name> (--ria-a, --sparsegpt-percdamp,
+// --random-seed, ...): a new method's parameters reach the command line with no edit here.
+struct MethodParamFlag {
+  std::string method;
+  prunekit::MethodParam param;
+  std::string value;
+  bool set = false;
+  CLI::Option* option = nullptr;
+  std::string flag() const {  // --alps-pcg-iters for parameter pcg_iters
+    std::string name = param.name;
+    std::replace(name.begin(), name.end(), '_', '-');
+    return "--" + method + "-" + name;
+  }
+};
+
+void add_method_param_flags(CLI::App& app, std::list<MethodParamFlag>& flags) {
+  for (const prunekit::MethodInfo& m : prunekit::registered_methods())
+    for (const prunekit::MethodParam& p : m.params) {
+      MethodParamFlag& f = flags.emplace_back(MethodParamFlag{m.name, p});
+      const std::string help = "--method " + m.name + ": " + p.help;
+      f.option = p.default_value.is_boolean()
+                     ? app.add_flag(f.flag(), f.set, help)
+                     : app.add_option(f.flag(), f.value, help + " (default: " + p.default_value.dump() + ")");
+    }
+}
+
+// The given flags of `method` as its parameters (name -> value); flags of other methods are
+// ignored with a warning.
+nlohmann::json method_params_from_flags(const std::list<MethodParamFlag>& flags, const std::string& method, bool quiet) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const MethodParamFlag& f : flags) {
+    if (f.option->count() == 0) continue;
+    if (f.method != method) {
+      if (!quiet) std::fprintf(stderr, "prune: warning: %s ignored (a parameter of --method %s)\n", f.flag().c_str(), f.method.c_str());
+      continue;
+    }
+    if (f.param.default_value.is_boolean()) {
+      params[f.param.name] = f.set;
+    } else if (f.param.default_value.is_string()) {
+      params[f.param.name] = f.value;
+    } else {
+      nlohmann::json v = nlohmann::json::parse(f.value, nullptr, /*allow_exceptions=*/false);
+      if (!v.is_number())
+        throw prunekit::InputError(f.flag() + ": expected a number (got \"" + f.value + "\")");
+      params[f.param.name] = v;
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+namespace cli = prunekit::cli;
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
@@ -14,46 +74,51 @@ int main(int argc, char** argv) {
                "streamed one decoder layer at a time; writes an HF checkpoint + prune_report.json",
                "prune"};
   prunekit::PruneOptions opt;
-  std::string pattern, group, dtype = "float32", max_shard;
-  double sparsity = -1;
+  std::string pattern, group, dtype = "float32", max_shard, sparsity_text;
   int threads = 0;
   std::string methods;
   for (const auto& m : prunekit::pruner_names()) methods += (methods.empty() ? "" : "|") + m;
   app.add_option("--model", opt.model_dir, "input HF checkpoint directory (never modified)")->required();
   app.add_option("--method", opt.method, methods)->required();
-  app.add_option("--sparsity", sparsity, "fraction of weights to prune, in [0, 1) (ignored with --pattern)");
-  app.add_option("--pattern", pattern, "N:M semi-structured: N of every M consecutive input weights pruned (2:4, 4:8)");
+  app.add_option("--sparsity", sparsity_text, "fraction of weights to prune, in [0, 1) (with --pattern N:M: only N/M)")
+      ->check(cli::Real(0, 1, /*hi_open=*/true));
+  app.add_option("--pattern", pattern, "N:M semi-structured: N of every M consecutive input weights pruned (2:4, 4:8)")
+      ->check(cli::Pattern());
   app.add_option("--out", opt.out_dir, "output directory (written atomically)")->required();
   app.add_option("--calib", opt.calib_path,
                  "calibration text: C4-format JSON lines (\"text\"; .gz ok) or plain text "
-                 "(default: $PRUNEKIT_SHARED/data/c4-sample.jsonl, else the repo's examples/ sample)");
+                 "(default: $PRUNEKIT_SHARED/data/c4-sample.jsonl, else ../shared/data/c4-sample.jsonl, else "
+                 "the repository's sample " PRUNEKIT_EXAMPLES_DIR "/data/c4-sample.jsonl)");
   app.add_option("--calib-docs", opt.calib_docs, "plain text cut into documents: file|paragraphs|lines")
       ->capture_default_str();
-  app.add_option("--nsamples", opt.nsamples, "calibration windows")->capture_default_str();
-  app.add_option("--seqlen", opt.seqlen, "calibration window length (default: max_position_embeddings)");
-  app.add_option("--seed", opt.seed, "sampler seed (Python random.seed)")->capture_default_str();
-  app.add_option("--batch", opt.batch, "calibration windows per forward batch")->capture_default_str();
+  app.add_option("--nsamples", opt.nsamples, "calibration windows")->capture_default_str()
+      ->check(cli::Integer(1, INT32_MAX));
+  app.add_option("--seqlen", opt.seqlen, "calibration window length (default: max_position_embeddings)")
+      ->check(cli::Integer(2, INT32_MAX));
+  app.add_option("--seed", opt.seed, "sampler seed (Python random.seed)")->capture_default_str()
+      ->check(cli::Integer(0, INT64_MAX));
+  app.add_option("--batch", opt.batch, "calibration windows per forward batch")->capture_default_str()
+      ->check(cli::Integer(1, INT32_MAX));
   app.add_option("--modules", opt.modules_arg,
                  "which Linears: all|attn|mlp|comma list of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
-      ->capture_default_str();
-  app.add_option("--layers", opt.layers_arg, "decoder layers to prune, e.g. 0-3,7 (default: all)");
-  app.add_option("--ria-a", opt.params.ria_a, "RIA activation exponent a (score x sqrt(s)^a)")->capture_default_str();
-  app.add_flag("--ria-reallocation", opt.params.ria_reallocation, "RIA channel reallocation before N:M selection");
-  app.add_flag("--ria-lsa", opt.params.ria_lsa,
-               "with --ria-reallocation: refine the channel permutation by linear sum assignment per group position");
-  app.add_option("--alps-rho0", opt.params.alps_rho0, "ALPS initial ADMM penalty rho")->capture_default_str();
-  app.add_option("--alps-iters", opt.params.alps_iters, "ALPS ADMM iteration cap")->capture_default_str();
-  app.add_option("--alps-pcg-iters", opt.params.alps_pcg_iters,
-                 "ALPS conjugate-gradient iterations on the final support")->capture_default_str();
+      ->capture_default_str()->check(cli::List());
+  app.add_option("--layers", opt.layers_arg, "decoder layers to prune, e.g. 0-3,7 (default: all)")
+      ->check(cli::IndexRanges());
+  std::list<MethodParamFlag> param_flags;
+  add_method_param_flags(app, param_flags);
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
                "OWL layerwise sparsity over the method: a dense first pass computes each layer's outlier ratio "
                "from Wanda scores (as upstream, whatever the method) and allocates sparsity within +/- lambda");
-  app.add_option("--owl-m", opt.owl.m, "OWL outlier threshold M (score > M x mean)")->capture_default_str();
-  app.add_option("--owl-lambda", opt.owl.lambda, "OWL sparsity range lambda")->capture_default_str();
-  app.add_option("--dtype", dtype, "compute dtype of the forward: float32|bfloat16")->capture_default_str();
-  app.add_option("--max-shard-size", max_shard, "re-shard the output (e.g. 5GB; default: the input's layout)");
+  app.add_option("--owl-m", opt.owl.m, "OWL outlier threshold M (score > M x mean), > 0")->capture_default_str()
+      ->check(cli::Real(0, 1e6));
+  app.add_option("--owl-lambda", opt.owl.lambda, "OWL sparsity range lambda (every layer's sparsity must stay below 1)")
+      ->capture_default_str()->check(cli::Real(0, 1, /*hi_open=*/true));
+  app.add_option("--dtype", dtype, "compute dtype of the forward: float32|bfloat16")->capture_default_str()
+      ->check(cli::ComputeDtype());
+  app.add_option("--max-shard-size", max_shard, "re-shard the output (e.g. 5GB; default: the input's layout)")
+      ->check(cli::Size());
   app.add_flag("--save-masks", opt.save_masks, "also write masks.safetensors (uint8, 1 = kept) and stats.safetensors");
   app.add_flag("--overwrite", opt.overwrite, "replace a non-empty --out");
   app.add_option("--json", opt.json_path, "also copy prune_report.json here");
@@ -64,30 +129,29 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("prune", [&] {
     prunekit::set_threads(threads);
+    const double sparsity = sparsity_text.empty() ? -1 : cli::parse_real("--sparsity", sparsity_text, 0, 1, true);
     if (!pattern.empty()) {
-      int n = 0, m = 0;
-      char colon = 0;
-      if (std::sscanf(pattern.c_str(), "%d%c%d", &n, &colon, &m) != 3 || colon != ':')
-        throw prunekit::InputError("--pattern: expected N:M, e.g. 2:4 (got \"" + pattern + "\")");
-      opt.spec.n = n;
-      opt.spec.m = m;
-      if (m < 1) throw prunekit::InputError("--pattern: M must be >= 1");
-    } else if (sparsity < 0 && sparsity != -1) {
-      throw prunekit::InputError("--sparsity: must be in [0, 1)");
-    } else if (sparsity == -1) {
-      throw prunekit::InputError("--sparsity or --pattern: one is required");
+      std::tie(opt.spec.n, opt.spec.m) = cli::parse_nm("--pattern", pattern);
+      // N:M prunes exactly N/M; a different --sparsity beside it would be silently ignored.
+      if (sparsity >= 0 && std::fabs(sparsity - double(opt.spec.n) / opt.spec.m) > 1e-9)
+        throw cli::UsageError("--sparsity " + sparsity_text + " conflicts with --pattern " + pattern +
+                              " (which prunes exactly " + std::to_string(opt.spec.n) + "/" +
+                              std::to_string(opt.spec.m) + "); give only one of them");
+    } else if (sparsity < 0) {
+      throw cli::UsageError("--sparsity or --pattern: one is required");
     }
     opt.spec.sparsity = opt.spec.m > 0 ? double(opt.spec.n) / opt.spec.m : sparsity;
     if (!group.empty()) {
       opt.spec.group = prunekit::group_from_name(group);
       opt.group_given = true;
     }
-    opt.dtype = prunekit::parse_compute_dtype(dtype);
-    if (!max_shard.empty()) opt.max_shard_bytes = prunekit::parse_size(max_shard);
+    opt.method_params = method_params_from_flags(param_flags, opt.method, opt.quiet);
+    opt.dtype = cli::parse_compute_dtype("--dtype", dtype);
+    if (!max_shard.empty()) opt.max_shard_bytes = cli::parse_size("--max-shard-size", max_shard);
     if (opt.calib_path.empty()) {
       const std::string shared = prunekit::shared_dir_from_env();
       const std::string candidates[] = {shared.empty() ? "" : shared + "/data/c4-sample.jsonl",
-                                        "../shared/data/c4-sample.jsonl", PRUNEKIT_EXAMPLES_DIR "/c4-sample.jsonl"};
+                                        "../shared/data/c4-sample.jsonl", PRUNEKIT_EXAMPLES_DIR "/data/c4-sample.jsonl"};
       for (const auto& c : candidates)
         if (!c.empty() && prunekit::file_exists(c)) {
           opt.calib_path = c;

@@ -1,7 +1,7 @@
 // Activation statistics with upstream's float32 running-mean recurrences, one sample at a time.
 #include <cmath>
 
-#include "prunekit/prune.h"
+#include "prunekit/calib.h"
 
 namespace prunekit {
 
