@@ -3,7 +3,7 @@
 # then the plots and results/REPORT.md; prints the total wall time.
 #   scripts/studies.sh
 # Environment: BUILD_DIR (default build; built with scripts/build.sh when a tool is missing),
-# PRUNEKIT_SHARED (default ../shared), JOBS (default nproc), RESULTS_DIR (default results).
+# PRUNEKIT_SHARED (default ../shared, else tests/fixtures), JOBS (default nproc), RESULTS_DIR (default results).
 # Resumable like scripts/sweep.sh: finished cells are skipped, so a rerun only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

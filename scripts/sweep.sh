@@ -18,16 +18,38 @@
 # A cell is also redone when its commands changed, or when it ran without eval-zeroshot and
 # eval-zeroshot is now built.
 #
-# Environment: BUILD_DIR (default build; binaries in $BUILD_DIR/bin), PRUNEKIT_SHARED (fixtures,
-# default ../shared), JOBS, THREADS, RESULTS_DIR.
+# Paths in a config (model, corpora, perplexity datasets, eval.zeroshot.data_dir) are absolute, or
+# relative to the directory the sweep is started from, to the config's directory, or to the fixture
+# root, looked up in that order. The fixture root is $PRUNEKIT_SHARED, else ../shared, else the
+# repository's tests/fixtures (which holds everything the shipped configs name).
+#
+# Environment: BUILD_DIR (default build; binaries in $BUILD_DIR/bin), PRUNEKIT_SHARED, JOBS, THREADS,
+# RESULTS_DIR (relative paths in these are taken from the directory the sweep is started from).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
   exit 2
 fi
+SWEEP_CWD=$(pwd)
+abs() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$SWEEP_CWD/$1" ;; esac; }
+CONFIGS=()
+for cfg in "$@"; do
+  [ -f "$cfg" ] || { echo "sweep: no config $cfg" >&2; exit 2; }
+  CONFIGS+=("$(abs "$cfg")")
+done
+set -- "${CONFIGS[@]}"
+[ -n "${BUILD_DIR:-}" ] && BUILD_DIR=$(abs "$BUILD_DIR")
+[ -n "${RESULTS_DIR:-}" ] && RESULTS_DIR=$(abs "$RESULTS_DIR")
+[ -n "${PRUNEKIT_SHARED:-}" ] && PRUNEKIT_SHARED=$(abs "$PRUNEKIT_SHARED")
+cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-SHARED=${PRUNEKIT_SHARED:-../shared}
+if [ -n "${PRUNEKIT_SHARED:-}" ]; then
+  SHARED=$PRUNEKIT_SHARED
+elif [ -d ../shared/models ]; then
+  SHARED=../shared
+else
+  SHARED=tests/fixtures
+fi
 JOBS=${JOBS:-$(nproc)}
 THREADS=${THREADS:-1}
 RESULTS=${RESULTS_DIR:-results}
@@ -37,24 +59,24 @@ RUN_CELL=$(pwd)/scripts/lib/run-cell.sh
 for t in prune eval-ppl; do
   [ -x "$BUILD_DIR/bin/$t" ] || { echo "sweep: $BUILD_DIR/bin/$t not built (scripts/build.sh, or set BUILD_DIR)" >&2; exit 2; }
 done
-[ -d "$SHARED/models" ] || { echo "sweep: fixtures not found in $SHARED (set PRUNEKIT_SHARED)" >&2; exit 2; }
+[ -d "$SHARED" ] || { echo "sweep: PRUNEKIT_SHARED=$SHARED is not a directory" >&2; exit 2; }
 BIN=$(cd "$BUILD_DIR/bin" && pwd)
 SHARED=$(cd "$SHARED" && pwd)
 [ -x "$BIN/eval-zeroshot" ] || echo "sweep: $BIN/eval-zeroshot not built: zero-shot columns stay empty (rerun later to fill them)" >&2
-export BIN SHARED THREADS LIB
+export BIN SHARED THREADS LIB SWEEP_CWD
 
 # Plan every config; queue the cells that are not finished.
 QUEUE=()
 declare -A STUDY_OF_CFG=()
 n_total=0 n_done=0
 for cfg in "$@"; do
-  [ -f "$cfg" ] || { echo "sweep: no config $cfg" >&2; exit 2; }
   study=$(python3 "$LIB" study "$cfg")
   sdir=$RESULTS/$study
   mkdir -p "$sdir/runs"
   sdir=$(cd "$sdir" && pwd)
   STUDY_OF_CFG[$cfg]=$sdir
-  python3 "$LIB" plan "$cfg" "$sdir" > /dev/null
+  python3 "$LIB" plan "$cfg" "$sdir" > /dev/null || exit 2
+  cp "$cfg" "$sdir/config.json"  # scripts/plot.sh draws the study's "plots" from it
   STUDY_DIR=$sdir python3 "$LIB" prepare "$cfg" "$sdir"
   while read -r cid; do
     n_total=$((n_total + 1))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build and run the whole test suite through ctest. Fixtures: $PRUNEKIT_SHARED, else ../shared
-# (tests that need a missing fixture skip with a message, or fail when CI/PRUNEKIT_SHARED is set).
+# Build and run the whole test suite through ctest. The fixtures are in the repository
+# (tests/fixtures/), so nothing beside the checkout is needed; a fixture a test names that is not
+# there is looked up in $PRUNEKIT_SHARED, else ../shared (tests/fixtures.h).
 set -euo pipefail
 # ctest runs the tests inside the build directory: make a relative PRUNEKIT_SHARED absolute first
 # (relative to where this script was started).
@@ -11,8 +12,5 @@ fi
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
 scripts/build.sh
-if [ -z "${PRUNEKIT_SHARED:-}" ] && [ -d ../shared ]; then
-  export PRUNEKIT_SHARED=$(cd ../shared && pwd)
-fi
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 1800 -j "$(nproc)" "$@"

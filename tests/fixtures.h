@@ -1,6 +1,9 @@
-// Test helpers: where the shared fixtures are, and skipping vs failing when one is missing.
-// A missing fixture FAILS when CI is set or PRUNEKIT_SHARED is set (the user asked for them), and
-// SKIPS with a visible message otherwise.
+// Test helpers: where the fixtures are, temporary directories, running the tools.
+// Fixtures live in the repository under tests/fixtures/ (models/, data/, reference/: the layout of
+// the project's shared fixture folder, provenance in tests/fixtures/README.md), so a fresh clone runs
+// every test. A path not found there is looked up in $PRUNEKIT_SHARED, else ../shared (large
+// fixtures a developer keeps outside the repo). A fixture found nowhere FAILS the test: a test
+// that skips silently could never catch anything.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -11,17 +14,22 @@
 
 namespace prunekit_test {
 
+inline bool path_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+// The in-repo fixture tree.
+inline std::string repo_fixtures_root() { return std::string(PRUNEKIT_SOURCE_DIR) + "/tests/fixtures"; }
+// The out-of-repo fixture tree: $PRUNEKIT_SHARED, else ../shared beside the checkout.
 inline std::string shared_root() {
   if (const char* env = std::getenv("PRUNEKIT_SHARED")) return env;
   return std::string(PRUNEKIT_SOURCE_DIR) + "/../shared";
 }
-inline bool fixtures_required() {
-  const char* ci = std::getenv("CI");
-  return std::getenv("PRUNEKIT_SHARED") != nullptr || (ci && *ci && std::string(ci) != "false");
-}
-inline bool path_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
+// Where the fixture REL (e.g. "models/stories260K") is: the in-repo copy first, else the shared
+// tree (the returned path may not exist; PRUNEKIT_FIXTURE checks).
+inline std::string fixture_path(const std::string& rel) {
+  const std::string in_repo = repo_fixtures_root() + "/" + rel;
+  return path_exists(in_repo) ? in_repo : shared_root() + "/" + rel;
 }
 inline std::string bin(const std::string& tool) { return std::string(PRUNEKIT_BIN_DIR) + "/" + tool; }
 
@@ -51,13 +59,11 @@ inline std::string temp_dir(const std::string& tag) {
 
 }  // namespace prunekit_test
 
-// Declares std::string VAR = <shared>/REL, or skips / fails the test when it is missing.
-#define PRUNEKIT_FIXTURE(VAR, REL)                                                              \
-  std::string VAR = prunekit_test::shared_root() + "/" + (REL);                                 \
-  if (!prunekit_test::path_exists(VAR)) {                                                       \
-    if (prunekit_test::fixtures_required()) {                                                   \
-      FAIL() << "fixture missing: " << VAR << " (CI/PRUNEKIT_SHARED set: fixtures are required)"; \
-    } else {                                                                                    \
-      GTEST_SKIP() << "fixture missing: " << VAR << " (set PRUNEKIT_SHARED to run this test)";  \
-    }                                                                                           \
+// Declares std::string VAR = the path of fixture REL (tests/fixtures/REL, else <shared>/REL), or
+// fails the test when it is in neither place.
+#define PRUNEKIT_FIXTURE(VAR, REL)                                                                  \
+  std::string VAR = prunekit_test::fixture_path(REL);                                               \
+  if (!prunekit_test::path_exists(VAR)) {                                                           \
+    FAIL() << "fixture missing: " << (REL) << " (neither in " << prunekit_test::repo_fixtures_root() \
+           << " nor in " << prunekit_test::shared_root() << ")";                                    \
   }

@@ -1,4 +1,4 @@
-// Zero-shot multiple choice against shared/data/zeroshot/reference-stories260K.json (an
+// Zero-shot multiple choice against tests/fixtures/data/zeroshot/reference-stories260K.json (an
 // independent Python scorer): per-choice log-likelihoods of its test vector, and the per-task
 // counts of correct answers on ALL its items (500 per task, RTE 277), exactly. Plus the
 // shared-prefix scorer against one plain full forward per request (with truncation and clipped
@@ -47,12 +47,12 @@ json read_json(const std::string& path) { return json::parse(prunekit::read_file
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // Every document of one task vs the reference: counts of correct answers exactly.
-void expect_reference_task(const std::string& shared, const std::string& task) {
-  const json ref = read_json(shared + "/" + kReference)["tasks"][task];
-  Stories& s = stories(shared + "/" + kModel);
+void expect_reference_task(const std::string& task) {
+  const json ref = read_json(prunekit_test::fixture_path(kReference))["tasks"][task];
+  Stories& s = stories(prunekit_test::fixture_path(kModel));
   const int64_t n = ref["n"].get<int64_t>();
   const std::vector<McDoc> docs =
-      prunekit::load_task(task, prunekit::resolve_task_file(task, shared + "/" + kData), n);
+      prunekit::load_task(task, prunekit::resolve_task_file(task, prunekit_test::fixture_path(kData)), n);
   ASSERT_EQ(int64_t(docs.size()), n);
   prunekit::ZeroShotOptions opt;
   opt.quiet = true;
@@ -103,7 +103,7 @@ McDoc make_doc(const std::string& ctx, const std::vector<std::string>& choices) 
 TEST(ZeroShot, ReferenceLogLikelihoods) {
   PRUNEKIT_FIXTURE(model_dir, kModel);
   PRUNEKIT_FIXTURE(ref_path, kReference);
-  const std::string shared = prunekit_test::shared_root();
+  PRUNEKIT_FIXTURE(data_dir, kData);
   Stories& s = stories(model_dir);
   const json ref = read_json(ref_path);
   EXPECT_EQ(ref["settings"]["max_length"].get<int64_t>(), s.model.config().max_position_embeddings);
@@ -111,7 +111,7 @@ TEST(ZeroShot, ReferenceLogLikelihoods) {
   for (const auto& [task, tr] : ref["tasks"].items()) {
     const json& items = tr["first_items"];
     const std::vector<McDoc> docs =
-        prunekit::load_task(task, prunekit::resolve_task_file(task, shared + "/" + kData), int64_t(items.size()));
+        prunekit::load_task(task, prunekit::resolve_task_file(task, data_dir), int64_t(items.size()));
     for (const json& it : items) {
       const McDoc& doc = docs.at(it["index"].get<size_t>());
       SCOPED_TRACE(task + " item " + it["index"].dump());
@@ -135,7 +135,8 @@ TEST(ZeroShot, ReferenceLogLikelihoods) {
   TEST(ZeroShot, TEST_NAME) {                                \
     PRUNEKIT_FIXTURE(model_dir, kModel);                     \
     PRUNEKIT_FIXTURE(ref_path, kReference);                  \
-    expect_reference_task(prunekit_test::shared_root(), TASK); \
+    PRUNEKIT_FIXTURE(data_dir, kData);                       \
+    expect_reference_task(TASK);                             \
   }
 PRUNEKIT_REFERENCE_TASK(ReferenceBoolq, "boolq")
 PRUNEKIT_REFERENCE_TASK(ReferenceRte, "rte")

@@ -1,11 +1,27 @@
 #!/usr/bin/env python3
 """Write the gnuplot scripts (and their data files) of every plot: used by scripts/plot.sh.
 
-plots.py RESULTS_DIR WORK_DIR PNG_TERMINAL
+plots.py RESULTS_DIR WORK_DIR PNG_TERMINAL [CONFIG...]
   Reads RESULTS_DIR/<study>/results.csv (and owl_layers.csv), writes WORK_DIR/<plot>.dat files and
   WORK_DIR/<plot>.png.gp / <plot>.svg.gp scripts whose output is RESULTS_DIR/plots/<plot>.{png,svg};
   prints the plot names it wrote. A study whose CSV is missing or empty is skipped.
+  Without CONFIGs: the built-in studies' plots, plus the "plots" of every other study whose
+  RESULTS_DIR/<study>/config.json (written by sweep.sh) has them. With CONFIGs: those configs' plots
+  (a config without "plots" gets one: its metrics vs sparsity per method).
+
+A config's "plots" is a list of {"name", "x", "series", "metric", ...}:
+  x        CSV column on the x axis (numeric: sparsity, nsamples, ria_a, layers, realised_sparsity, ...)
+  series   CSV column whose values are the lines (default "method")
+  metric   CSV column or list of columns (one panel each): ppl_<dataset>, acc_mean, acc_<task>, ...
+  where    optional {column: value or [values]} filter, e.g. {"pattern": "unstructured"}
+  logx, logy, title, xlabel, ylabel   optional (logy defaults to true for ppl_ columns)
+Accuracy columns get standard-error bars: the se_<column> of results.csv, else lm-eval's
+sqrt(p (1 - p) / (n - 1)) with n = the config's eval.zeroshot.limit (the mean: the tasks' errors
+combined as independent means). The dense baseline is a dashed line.
 """
+import glob
+import json
+import math
 import os
 import sys
 
@@ -51,6 +67,40 @@ class Plot:
                 f.write("set grid lc rgb '#dddddd'\nset key top left box opaque\nset datafile missing '?'\n"
                         "set offsets 0, 0, graph 0.04, graph 0.04\n")
                 f.write("\n".join(self.body) + "\nunset multiplot\nset output\n")
+
+
+def study_config(res, study):
+    """The sweep config of a study: RESULTS/<study>/config.json (sweep.sh writes it), else the
+    configs/*.json whose "study" is it."""
+    for path in [os.path.join(res, study, "config.json")] + sorted(glob.glob("configs/*.json")):
+        try:
+            with open(path) as f:
+                cfg = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if cfg.get("study") == study:
+            return cfg
+    return {}
+
+
+def acc_stderr(row, col, cfg):
+    """Standard error of an accuracy column of a results row (see the module docstring)."""
+    se = num(row.get("se_" + col))
+    if se is not None:
+        return se
+    n = ((cfg.get("eval") or {}).get("zeroshot") or {}).get("limit") or 0
+    if n < 2:
+        return None
+
+    def binomial(p):
+        return math.sqrt(p * (1 - p) / (n - 1))
+    if col != "acc_mean":
+        p = num(row.get(col))
+        return binomial(p) if p is not None else None
+    tasks = [k for k in row if k.startswith("acc_") and k != "acc_mean" and num(row[k]) is not None]
+    if not tasks:
+        return None
+    return math.sqrt(sum(binomial(num(row[k])) ** 2 for k in tasks)) / len(tasks)
 
 
 def dense_of(rows):
@@ -102,18 +152,21 @@ def plot_default(res, work, out, png):
             panels.append(("acc_tinystories_cloze", "tinystories-cloze accuracy vs sparsity (chance 0.25)",
                            "accuracy, tinystories-cloze"))
         p.add("set multiplot layout 1,%d" % len(panels))
+        cfg = study_config(res, "default")
         for col, title, ylab in panels:
             clauses = []
             for i, m in enumerate(METHODS):
-                pts = sorted((num(r["sparsity"]), num(r[col])) for r in rows
+                # Error bars: one standard error (n = eval.zeroshot.limit items per task).
+                pts = sorted((num(r["sparsity"]), num(r[col]), acc_stderr(r, col, cfg) or 0) for r in rows
                              if r["method"] == m and r["pattern"] == "unstructured" and num(r[col]) is not None)
                 if pts:
-                    clauses.append(f"{p.dat(pts)} using 1:2 with linespoints pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
+                    clauses.append(f"{p.dat(pts)} using 1:2:3 with yerrorlines pt {i + 5} ps 1.2 lc rgb '{COLORS[i]}' "
                                    f"title '{LABEL[m]}'")
             if dense and num(dense[col]) is not None:
                 clauses.append(hline(dense[col], "dense %.3f" % num(dense[col])))
+            n = ((cfg.get("eval") or {}).get("zeroshot") or {}).get("limit")
             p.add(f"set title '{title}'", "set xlabel 'sparsity (fraction of weights pruned)'",
-                  f"set ylabel '{ylab}'", "set xrange [0.25:0.95]", "set xtics 0.1", "set bmargin 7",
+                  f"set ylabel '{ylab}" + (f" (bars: 1 standard error, n = {n} per task)" if n else "") + "'", "set xrange [0.25:0.95]", "set xtics 0.1", "set bmargin 7",
                   "set key below horizontal maxrows 2", "plot " + ", \\\n  ".join(clauses))
         p.write(png)
         made.append(p.name)
@@ -265,14 +318,111 @@ def plot_ria(res, work, out, png):
     return [p.name]
 
 
+def default_spec(cfg):
+    """The plot of a config without "plots": its first perplexity (and mean accuracy) vs sparsity."""
+    ev = cfg.get("eval") or {}
+    metrics = ["ppl_" + d["name"] for d in ev.get("ppl", [])[:1]]
+    if (ev.get("zeroshot") or {}).get("tasks"):
+        metrics.append("acc_mean")
+    return {"name": cfg["study"], "x": "sparsity", "series": "method", "metric": metrics}
+
+
+def label_of(col):
+    if col.startswith("ppl_"):
+        return "perplexity, " + DS_LABEL.get(col[4:], col[4:])
+    if col == "acc_mean":
+        return "mean zero-shot accuracy (lm-eval acc)"
+    if col.startswith("acc_"):
+        return "accuracy, " + col[4:].replace("_", "-")
+    return col.replace("_", " ")
+
+
+def plot_spec(cfg, spec, rows, work, out, png):
+    """One plot of a config's "plots" list (see the module docstring); returns its name or None."""
+    name = spec.get("name") or cfg["study"]
+    x, series = spec.get("x", "sparsity"), spec.get("series", "method")
+    metrics = spec["metric"] if isinstance(spec.get("metric"), list) else [spec.get("metric")]
+    for col in [x, series] + metrics:
+        if not col or col not in rows[0]:
+            raise SystemExit(f"plot {name} of study {cfg['study']}: no column '{col}' in its results.csv "
+                             f"(columns: {', '.join(rows[0].keys())})")
+    where = spec.get("where") or {}
+
+    def keep(r):
+        for k, v in where.items():
+            allowed = [str(a) for a in (v if isinstance(v, list) else [v])]
+            if r.get(k) not in allowed and not (num(r.get(k)) is not None and
+                                                 any(num(a) == num(r.get(k)) for a in allowed)):
+                return False
+        return True
+    dense = dense_of(rows)
+    sel = [r for r in rows if r["method"] != "dense" and keep(r)]
+    groups = []
+    for r in sel:
+        if r[series] not in groups:
+            groups.append(r[series])
+    p = Plot(name, work, out, (600 * len(metrics) if len(metrics) > 1 else 900, 560))
+    p.add("set multiplot layout 1,%d" % len(metrics))
+    for col in metrics:
+        acc = col.startswith("acc_")
+        clauses = []
+        for i, g in enumerate(groups):
+            pts = sorted((num(r[x]), num(r[col])) + ((acc_stderr(r, col, cfg) or 0,) if acc else ())
+                         for r in sel if r[series] == g and num(r[x]) is not None and num(r[col]) is not None)
+            if pts:
+                style = "1:2:3 with yerrorlines" if acc else "1:2 with linespoints"
+                clauses.append(f"{p.dat(pts)} using {style} pt {i % 10 + 5} ps 1.2 "
+                               f"lc rgb '{COLORS[i % len(COLORS)]}' title '{LABEL.get(g, g)}'")
+        if dense and num(dense.get(col)) is not None:
+            clauses.append(hline(dense[col], "dense %.4g" % num(dense[col])))
+        if not clauses:
+            continue
+        logy = spec.get("logy", col.startswith("ppl_"))
+        n = ((cfg.get("eval") or {}).get("zeroshot") or {}).get("limit")
+        title = spec.get("title") or f"{label_of(col)} vs {x.replace('_', ' ')}, by {series}"
+        bars = f" (bars: 1 standard error, n = {n} per task)" if acc and n else ""
+        p.add(f"set title '{title}'", f"set xlabel '{spec.get('xlabel', x.replace('_', ' '))}'",
+              f"set ylabel '{spec.get('ylabel', label_of(col))}" + (" (log scale)" if logy else "") + bars + "'",
+              "set offsets graph 0.05, graph 0.05, graph 0.04, graph 0.04",
+              "set logscale y" if logy else "unset logscale y",
+              "set logscale x" if spec.get("logx") else "unset logscale x",
+              "set xrange [*:*]", "set xtics autofreq", "set bmargin 7", "set key below horizontal",
+              "plot " + ", \\\n  ".join(clauses))
+    p.write(png)
+    return p.name
+
+
+def config_plots(cfg, res, work, out, png):
+    rows = read(os.path.join(res, cfg["study"], "results.csv"))
+    if not rows:
+        print(f"plot: no results for study {cfg['study']} in {res} (skipped)", file=sys.stderr)
+        return []
+    specs = cfg.get("plots") or [default_spec(cfg)]
+    return [n for n in (plot_spec(cfg, spec, rows, work, out, png) for spec in specs) if n]
+
+
+BUILTIN = {"default": plot_default, "modules": plot_modules, "layers": plot_layers,
+           "calibration": plot_calibration, "ria-a": plot_ria}
+
+
 def main():
     res, work, png = sys.argv[1], sys.argv[2], sys.argv[3]
     out = os.path.join(res, "plots")
     os.makedirs(out, exist_ok=True)
     os.makedirs(work, exist_ok=True)
     made = []
-    for f in (plot_default, plot_modules, plot_layers, plot_calibration, plot_ria):
-        made += f(res, work, out, png)
+    if len(sys.argv) > 4:
+        for path in sys.argv[4:]:
+            with open(path) as f:
+                made += config_plots(json.load(f), res, work, out, png)
+    else:
+        for f in BUILTIN.values():
+            made += f(res, work, out, png)
+        for path in sorted(glob.glob(os.path.join(res, "*", "config.json"))):
+            with open(path) as f:
+                cfg = json.load(f)
+            if cfg.get("plots") and cfg.get("study") not in BUILTIN:
+                made += config_plots(cfg, res, work, out, png)
     print("\n".join(made))
 
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Glue for scripts/sweep.sh (python3 standard library only).
 
+Paths inside a config (model, corpora files, perplexity datasets, zero-shot data_dir) may be
+absolute, or relative: then they are looked up in the directory the sweep was started from
+($SWEEP_CWD), the config file's directory, and the fixture root ($SHARED), in that order.
+
 Subcommands (all paths absolute or relative to the repository root):
   plan CONFIG STUDYDIR     expand CONFIG into cells: writes STUDYDIR/runs/_plan/<cell>.sh (the exact
                            commands of the cell, with $BIN/$SHARED/$CELL_DIR/$THREADS unexpanded),
@@ -29,6 +33,14 @@ DEFAULT_AXES = {"modules": "all", "layers": "all"}
 def load(path):
     with open(path) as f:
         return json.load(f)
+
+
+def load_config(path):
+    """A sweep config, with its own location (for relative paths) under "_path" / "_dir"."""
+    cfg = load(path)
+    cfg["_path"] = path
+    cfg["_dir"] = os.path.dirname(os.path.abspath(path))
+    return cfg
 
 
 def study_name(cfg):
@@ -108,12 +120,41 @@ def cells(cfg):
     return out, skipped
 
 
+def path_expr(cfg, rel, what):
+    """Shell expression for a path of the config (see the module docstring): an absolute path as
+    it is, a relative one found in $SWEEP_CWD or the config's directory as an absolute path, else
+    "$SHARED/<rel>" (the fixture root, kept symbolic so plans stay the same across machines)."""
+    if os.path.isabs(rel):
+        found = rel
+    else:
+        found = None
+        for base in (os.environ.get("SWEEP_CWD"), cfg.get("_dir")):
+            if base and os.path.exists(os.path.join(base, rel)):
+                found = os.path.normpath(os.path.join(base, rel))
+                break
+        if found is None:
+            shared = os.environ.get("SHARED")
+            if shared is None or os.path.exists(os.path.join(shared, rel)):
+                return "$SHARED/" + rel
+            where = [b for b in (os.environ.get("SWEEP_CWD"), cfg.get("_dir"), shared) if b]
+            raise SystemExit(f"config {cfg.get('_path', cfg['study'])}: {what} '{rel}' not found "
+                             f"(relative paths are looked up in {', '.join(where)})")
+    if not os.path.exists(found):
+        raise SystemExit(f"config {cfg.get('_path', cfg['study'])}: {what} '{rel}' not found")
+    return found
+
+
+def expand(expr):
+    """The file a path expression names (for the steps that read it here, in Python)."""
+    return os.path.join(os.environ["SHARED"], expr[len("$SHARED/"):]) if expr.startswith("$SHARED/") else expr
+
+
 def corpus_path(cfg, name):
     """Shell expression of a calibration corpus and its --calib-docs mode."""
     c = cfg["corpora"][name]
     if c.get("convert"):
         return f"$STUDY_DIR/runs/_work/{name}.txt", c.get("docs")
-    return "$SHARED/" + c["file"], c.get("docs")
+    return path_expr(cfg, c["file"], f"corpus {name}"), c.get("docs")
 
 
 def q_(s):
@@ -125,7 +166,7 @@ def commands(cfg, cid, q):
     ev = cfg["eval"]
     seqlen = ev.get("seqlen", 512)
     lines = []
-    model = q_("$SHARED/" + cfg["model"])
+    model = q_(path_expr(cfg, cfg["model"], "model"))
     if q["method"] != "dense":
         method = q["method"]
         owl = method.startswith("owl_")
@@ -154,7 +195,7 @@ def commands(cfg, cid, q):
         lines.append("step prune " + " ".join(a))
         model = q_("$CELL_DIR/ckpt")
     for d in ev["ppl"]:
-        a = ["\"$BIN/eval-ppl\"", "--model", model, "--dataset", q_("$SHARED/" + d["file"]),
+        a = ["\"$BIN/eval-ppl\"", "--model", model, "--dataset", q_(path_expr(cfg, d["file"], f"dataset {d['name']}")),
              "--seqlen", str(seqlen)]
         if d.get("max_windows"):
             a += ["--max-windows", str(d["max_windows"])]
@@ -163,7 +204,7 @@ def commands(cfg, cid, q):
     zs = ev.get("zeroshot")
     if zs and zs.get("tasks"):
         a = ["\"$BIN/eval-zeroshot\"", "--model", model, "--tasks", ",".join(zs["tasks"]),
-             "--data-dir", q_("$SHARED/data/zeroshot")]
+             "--data-dir", q_(path_expr(cfg, zs.get("data_dir", "data/zeroshot"), "zero-shot data_dir"))]
         if zs.get("limit"):
             a += ["--limit", str(zs["limit"])]
         a += ["--threads", '"$THREADS"', "--quiet", "--json", q_("$CELL_DIR/zeroshot.json")]
@@ -178,7 +219,7 @@ PLAN_HEAD = """\
 
 
 def cmd_plan(cfg_path, study_dir):
-    cfg = load(cfg_path)
+    cfg = load_config(cfg_path)
     plan_dir = os.path.join(study_dir, "runs", "_plan")
     os.makedirs(plan_dir, exist_ok=True)
     for f in glob.glob(os.path.join(plan_dir, "*.sh")):
@@ -206,15 +247,14 @@ def cmd_plan(cfg_path, study_dir):
 
 
 def cmd_prepare(cfg_path, study_dir):
-    cfg = load(cfg_path)
-    shared = os.environ["SHARED"]
+    cfg = load_config(cfg_path)
     work = os.path.join(study_dir, "runs", "_work")
     for name, c in cfg.get("corpora", {}).items():
         conv = c.get("convert")
         if not conv:
             continue
         os.makedirs(work, exist_ok=True)
-        src = os.path.join(shared, c["file"])
+        src = expand(path_expr(cfg, c["file"], f"corpus {name}"))
         dst = os.path.join(work, name + ".txt")
         if conv == "gsm8k":
             # JSON lines {"question","answer"} -> plain text, one problem per paragraph.
@@ -249,6 +289,8 @@ def header(cfg):
     zs = cfg["eval"].get("zeroshot") or {}
     if zs.get("tasks"):
         h += ["acc_mean"] + ["acc_" + t.replace("-", "_") for t in zs["tasks"]]
+        # Standard errors (lm-eval's acc_stderr; the mean's from the tasks' as independent means).
+        h += ["se_acc_mean"] + ["se_acc_" + t.replace("-", "_") for t in zs["tasks"]]
     h += ["prune_s", "eval_s", "cell_s", "cell_cpu_s"]
     return h
 
@@ -290,6 +332,10 @@ def row(cfg, cell_dir):
         r["acc_mean"] = "%.4f" % (sum(accs) / len(accs)) if accs else ""
         for t in zs["tasks"]:
             r["acc_" + t.replace("-", "_")] = "%.4f" % z["tasks"][t]["acc"] if t in z["tasks"] else ""
+        ses = [z["tasks"][t]["acc_stderr"] for t in zs["tasks"] if t in z["tasks"]]
+        r["se_acc_mean"] = "%.4f" % (sum(se * se for se in ses) ** 0.5 / len(ses)) if ses else ""
+        for t in zs["tasks"]:
+            r["se_acc_" + t.replace("-", "_")] = "%.4f" % z["tasks"][t]["acc_stderr"] if t in z["tasks"] else ""
     for k in ("eval_s", "cell_s", "cell_cpu_s"):
         r[k] = "%.2f" % tm[k] if k in tm else ""
     return r
@@ -306,7 +352,7 @@ def csv_text(cfg, rows):
 
 
 def cmd_row(cfg_path, cell_dir):
-    cfg = load(cfg_path)
+    cfg = load_config(cfg_path)
     sys.stdout.write(csv_text(cfg, [row(cfg, cell_dir)]).split("\n", 1)[1])
 
 
@@ -318,7 +364,7 @@ def atomic_write(path, text):
 
 
 def cmd_collect(cfg_path, study_dir):
-    cfg = load(cfg_path)
+    cfg = load_config(cfg_path)
     runs = os.path.join(study_dir, "runs")
     try:
         with open(os.path.join(runs, "_plan", "cells.txt")) as f:
@@ -362,7 +408,7 @@ def main():
         n, total = cmd_collect(sys.argv[2], sys.argv[3])
         print(f"{n}/{total}")
     elif cmd == "study":
-        print(study_name(load(sys.argv[2])))
+        print(study_name(load_config(sys.argv[2])))
     else:
         sys.exit(__doc__)
 

@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
-  CLI::App app{"eval-ppl: perplexity with the wikitext2 protocol (CONVENTIONS.md section 6)", "eval-ppl"};
+  CLI::App app{"eval-ppl: perplexity with the wikitext2 protocol (docs/CONVENTIONS.md section 6)", "eval-ppl"};
   std::string model_dir, dataset, dtype = "float32", json_out;
   int64_t seqlen = 0, batch = 8, max_windows = 0;
   int threads = 0;
