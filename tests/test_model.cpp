@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "fixtures.h"
 #include "prunekit/checkpoint.h"
@@ -450,5 +452,108 @@ TEST(Model, TinyStories656kGreedyIdsMatchGolden) {
         logits = model.forward(at::tensor(std::vector<int64_t>{all.back()}, at::kLong).view({1, 1}), &caches, true);
     }
     EXPECT_EQ(std::vector<int>(all.begin(), all.end()), golden) << e["prompt"];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every tool on every family, end to end.
+
+// Pruning writes back every tensor other than the seven Linear weights per layer byte for byte
+// (biases, q_norm/k_norm, norms, embeddings, a lone tied lm_head), and prunes those Linears.
+static void expect_only_linears_changed(const std::string& in_dir, const std::string& out_dir, double sparsity) {
+  prunekit::Checkpoint in(in_dir), out(out_dir);
+  ASSERT_EQ(in.names().size(), out.names().size());
+  std::set<std::string> linears;
+  for (int64_t l = 0; l < in.config().num_hidden_layers; ++l)
+    for (int i = 0; i < prunekit::kNumLinears; ++i) linears.insert(prunekit::linear_prefix(int(l), i) + ".weight");
+  int64_t passed_through = 0;
+  for (const std::string& name : in.names()) {
+    ASSERT_TRUE(out.has(name)) << name;
+    const prunekit::TensorInfo &a = in.info(name), &b = out.info(name);
+    ASSERT_EQ(a.name, b.name) << "stored under another name: " << name;
+    ASSERT_EQ(a.dtype, b.dtype) << name;
+    ASSERT_EQ(a.shape, b.shape) << name;
+    const at::Tensor va = in.view(name), vb = out.view(name);
+    if (linears.count(name)) {
+      const double zeros = (vb == 0).sum().item<double>() / double(vb.numel());
+      EXPECT_NEAR(zeros, sparsity, 0.1) << name;
+    } else {
+      EXPECT_EQ(std::memcmp(va.data_ptr(), vb.data_ptr(), a.nbytes()), 0) << name << " changed";
+      ++passed_through;
+    }
+  }
+  EXPECT_GT(passed_through, 0);
+}
+
+// The committed reference checkpoints (random norms, biases, q/k norms; a tied embedding stored
+// as only model.embed_tokens.weight or only lm_head.weight), pruned by magnitude, evaluate.
+TEST(FamiliesEndToEnd, PruneKeepsEverythingButTheLinears) {
+  for (const char* name : {"qwen2", "qwen3", "llama-bias", "mistral-window"}) {
+    const std::string dir = family_dir(name), out = prunekit_test::temp_dir("famprune") + "/out";
+    auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --quiet --model " + dir +
+                                    " --method magnitude --sparsity 0.5 --out " + out);
+    ASSERT_EQ(r.code, 0) << name << "\n" << r.output;
+    expect_only_linears_changed(dir, out, 0.5);
+    const json ref = json::parse(prunekit::read_file(dir + "/reference.json"));
+    const double ppl = family_ppl(out, ref);
+    EXPECT_TRUE(std::isfinite(ppl) && ppl > 1.0) << name;
+    EXPECT_GT(std::abs(ppl - ref["ppl"].get<double>()), 1e-3) << name << ": pruning changed nothing";
+  }
+}
+
+// Tiny checkpoints of each family's architecture (stories260K's sizes, its tokenizer.model):
+// every method and OWL prunes end to end, and eval-ppl, eval-zeroshot, generate and
+// bench-sparse model run on the result.
+TEST(FamiliesEndToEnd, EveryMethodAndToolOnEachArchitecture) {
+  PRUNEKIT_FIXTURE(tok, "models/stories260K/tokenizer.model");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  PRUNEKIT_FIXTURE(ts, "data/tinystories-valid.txt");
+  PRUNEKIT_FIXTURE(tasks, "data/zeroshot");
+  using prunekit_test::bin;
+  using prunekit_test::run_cmd;
+  const std::string root = prunekit_test::temp_dir("families");
+  for (const char* arch : {"llama", "qwen2", "qwen3"}) {
+    const std::string model = root + "/" + arch;
+    auto r = run_cmd(bin("make-synthetic") + " --shape stories260K --arch " + arch + " --tokenizer " + tok +
+                     " --out " + model);
+    ASSERT_EQ(r.code, 0) << r.output;
+    struct Run {
+      const char* name;
+      std::string args;
+      double sparsity;
+    } runs[] = {
+        {"magnitude", "--method magnitude --sparsity 0.5", 0.5},
+        {"wanda", "--method wanda --sparsity 0.5", 0.5},
+        {"ria", "--method ria --pattern 2:4", 0.5},
+        {"sparsegpt", "--method sparsegpt --sparsity 0.5", 0.5},
+        {"owl-wanda", "--method wanda --sparsity 0.6 --owl", 0.6},
+    };
+    for (const Run& run : runs) {
+      const std::string out = root + "/" + arch + "-" + run.name;
+      r = run_cmd(bin("prune") + " --quiet --model " + model + " " + run.args + " --calib " + calib +
+                  " --nsamples 4 --seqlen 64 --out " + out);
+      ASSERT_EQ(r.code, 0) << arch << " " << run.name << "\n" << r.output;
+      expect_only_linears_changed(model, out, run.sparsity);
+    }
+    const std::string pruned = root + "/" + arch + "-ria";  // 2:4, for the sparse kernels
+    r = run_cmd(bin("eval-ppl") + " --quiet --model " + pruned + " --dataset " + ts +
+                " --seqlen 128 --max-windows 4 --json " + root + "/ppl.json");
+    ASSERT_EQ(r.code, 0) << arch << "\n" << r.output;
+    const double ppl = json::parse(prunekit::read_file(root + "/ppl.json"))["ppl"].get<double>();
+    EXPECT_TRUE(std::isfinite(ppl) && ppl > 1.0) << arch << " ppl " << ppl;
+    r = run_cmd(bin("eval-zeroshot") + " --quiet --model " + pruned + " --tasks tinystories-cloze --limit 4 --data-dir " +
+                tasks);
+    EXPECT_EQ(r.code, 0) << arch << "\n" << r.output;
+    r = run_cmd(bin("generate") + " --model " + pruned + " --prompt 'Once upon a time' --max-new-tokens 8 --json " +
+                root + "/gen.json");
+    EXPECT_EQ(r.code, 0) << arch << "\n" << r.output;
+    r = run_cmd(bin("generate") + " --sparse-kernels --model " + pruned +
+                " --prompt 'Once upon a time' --max-new-tokens 8 --json " + root + "/gen24.json");
+    EXPECT_EQ(r.code, 0) << arch << "\n" << r.output;
+    EXPECT_EQ(json::parse(prunekit::read_file(root + "/gen.json"))["ids"].size(),
+              json::parse(prunekit::read_file(root + "/gen24.json"))["ids"].size()) << arch;
+    r = run_cmd(bin("bench-sparse") + " model --model " + model + " --sparse-model " + pruned +
+                " --prefill 16 --decode 2 --context 4 --batch 1 --repeats 1 --paths torch_f32,sparse24_ours");
+    EXPECT_EQ(r.code, 0) << arch << "\n" << r.output;
   }
 }
