@@ -1,8 +1,11 @@
-// eval-zeroshot: zero-shot multiple-choice accuracy with lm-evaluation-harness semantics
-// (shared/data/zeroshot/README.md): acc and acc_norm per task, their mean, optional JSON.
+// eval-zeroshot: multiple-choice accuracy with lm-evaluation-harness semantics
+// (tests/fixtures/data/zeroshot/README.md, docs/CONVENTIONS.md section 10): acc and acc_norm per
+// task, their mean; JSON in our layout or lm-eval's results shape, lm-eval's per-sample log,
+// few-shot contexts.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -29,13 +32,24 @@ std::string base_name(std::string path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Write beside the target and rename, so a reader never sees a half-written file.
+void write_output(const std::string& path, const std::string& text, const std::string& flag) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!(f << text) || !f.flush()) throw prunekit::InputError(flag + ": cannot write " + path);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw prunekit::InputError(flag + ": cannot write " + path);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"eval-zeroshot: zero-shot multiple-choice accuracy (lm-eval semantics)", "eval-zeroshot"};
-  std::string model_dir, task_list, data_dir, json_out, dtype = "float32";
-  int64_t limit = 0, batch = 16, doc_workers = 0;
+  std::string model_dir, task_list, data_dir, json_out, dtype = "float32", output_format = "prunekit", samples_out;
+  int64_t limit = 0, batch = 16, doc_workers = 0, num_fewshot = 0;
+  uint64_t fewshot_seed = 1234;
   int threads = 0;
   bool quiet = false;
   app.add_option("--model", model_dir, "HF checkpoint directory")->required();
@@ -45,10 +59,24 @@ int main(int argc, char** argv) {
                  "{\"context\",\"choices\",\"gold\"} file)")
       ->required();
   app.add_option("--data-dir", data_dir,
-                 "task files (default: $PRUNEKIT_SHARED/data/zeroshot, else ../shared/data/zeroshot)");
+                 "task files (default: $PRUNEKIT_SHARED/data/zeroshot, else ../shared/data/zeroshot, else this "
+                 "checkout's tests/fixtures/data/zeroshot)");
   app.add_option("--limit", limit, "first N documents per task (0: all)");
   app.add_option("--batch", batch, "continuation rows per forward")->capture_default_str();
   app.add_option("--json", json_out, "also write the result as JSON to this file");
+  app.add_option("--output-format", output_format,
+                 "layout of --json: prunekit (ours) or lm-eval (lm-evaluation-harness's results file: "
+                 "results[task][\"acc,none\"], configs, versions, n-samples, ...)")
+      ->capture_default_str();
+  app.add_option("--log-samples", samples_out,
+                 "write one JSON line per document (lm-eval's --log_samples shape: doc, arguments, "
+                 "per-choice loglikelihood and is_greedy, target, acc) to this file");
+  app.add_option("--num-fewshot", num_fewshot,
+                 "solved examples before each document, drawn as lm-eval does from <data-dir>/<task>.train.jsonl, "
+                 "else from the task file itself (the document excluded)")
+      ->capture_default_str();
+  app.add_option("--fewshot-seed", fewshot_seed, "seed of the few-shot draw (lm-eval's fewshot_random_seed)")
+      ->capture_default_str();
   app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str();
   app.add_option("--doc-workers", doc_workers,
                  "documents scored concurrently (0: auto, all threads for small models, else 1)");
@@ -62,6 +90,13 @@ int main(int argc, char** argv) {
     if (batch < 1) throw prunekit::InputError("--batch: must be >= 1");
     if (limit < 0) throw prunekit::InputError("--limit: must be >= 0");
     if (doc_workers < 0) throw prunekit::InputError("--doc-workers: must be >= 0");
+    if (num_fewshot < 0) throw prunekit::InputError("--num-fewshot: must be >= 0");
+    if (output_format != "prunekit" && output_format != "lm-eval")
+      throw prunekit::InputError("--output-format: must be prunekit or lm-eval (got \"" + output_format + "\")");
+    if (output_format == "lm-eval" && json_out.empty())
+      throw prunekit::InputError("--output-format lm-eval: give --json FILE for the results file");
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
+    if (!samples_out.empty()) prunekit::check_writable(samples_out, "--log-samples");
     const at::ScalarType compute = prunekit::parse_compute_dtype(dtype);
     dtype = compute == at::kFloat ? "float32" : "bfloat16";
     const std::vector<std::string> tasks = split_commas(task_list);
@@ -78,16 +113,28 @@ int main(int argc, char** argv) {
     opt.batch = batch;
     opt.doc_workers = doc_workers;
     opt.quiet = quiet;
+    opt.num_fewshot = num_fewshot;
+    opt.fewshot_seed = fewshot_seed;
+    opt.keep_samples = !samples_out.empty();
+    const double started = double(std::time(nullptr));
     const prunekit::ZeroShotResult r = prunekit::evaluate_zeroshot(model, tok, tasks, opt);
     std::printf("%s", prunekit::zeroshot_table(r).c_str());
     std::printf("%lld items in %.1fs (%.1f items/s), max_length %lld, %s\n", static_cast<long long>(r.items),
                 r.seconds, double(r.items) / std::max(r.seconds, 1e-9), static_cast<long long>(r.max_length),
                 dtype.c_str());
-    if (!json_out.empty()) {
-      std::ofstream f(json_out);
-      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
-      f << prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) << "\n";
+    if (!json_out.empty() && output_format == "lm-eval") {
+      prunekit::LmEvalRunInfo run;
+      run.model_dir = model_dir;
+      run.dtype = dtype;
+      run.batch = batch;
+      for (const std::string& name : ck.names())  // parameters counted once (a tied lm_head copy is not one)
+        if (!(name == "lm_head.weight" && ck.config().tie_word_embeddings)) run.num_parameters += ck.info(name).numel();
+      run.date = started;
+      write_output(json_out, prunekit::lm_eval_results_json(r, run).dump(2) + "\n", "--json");
+    } else if (!json_out.empty()) {
+      write_output(json_out, prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) + "\n", "--json");
     }
+    if (!samples_out.empty()) write_output(samples_out, prunekit::lm_eval_samples_jsonl(r), "--log-samples");
     return 0;
   });
 }
