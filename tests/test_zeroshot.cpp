@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "prunekit/checkpoint.h"
 #include "prunekit/common.h"
 #include "prunekit/model.h"
+#include "prunekit/sampler.h"
 #include "prunekit/tokenizer.h"
 #include "prunekit/zeroshot.h"
 
@@ -72,8 +74,9 @@ void expect_reference_task(const std::string& task) {
 }
 
 // lm-eval's request, scored the plain way: one full forward of the truncated input.
+// `greedy` (optional): whether every scored continuation token is the argmax of its logits.
 double full_forward_loglik(prunekit::LlamaModel& model, const prunekit::Tokenizer& tok,
-                           std::string ctx, std::string cont, int64_t max_length) {
+                           std::string ctx, std::string cont, int64_t max_length, bool* greedy = nullptr) {
   while (!ctx.empty() && std::isspace(static_cast<unsigned char>(ctx.back()))) {
     cont.insert(cont.begin(), ctx.back());
     ctx.pop_back();
@@ -87,7 +90,12 @@ double full_forward_loglik(prunekit::LlamaModel& model, const prunekit::Tokenize
   at::Tensor logp = at::log_softmax(model.forward(at::tensor(inp, at::kLong).view({1, -1}))[0], -1);
   const int64_t T = int64_t(inp.size()), scored = std::min(n_cont, T);
   double ll = 0;
-  for (int64_t k = 0; k < scored; ++k) ll += logp[T - scored + k][seq[seq.size() - scored + k]].item<float>();
+  if (greedy) *greedy = true;
+  for (int64_t k = 0; k < scored; ++k) {
+    const int target = seq[seq.size() - scored + k];
+    ll += logp[T - scored + k][target].item<float>();
+    if (greedy && logp[T - scored + k].argmax().item<int64_t>() != target) *greedy = false;
+  }
   return ll;
 }
 
@@ -167,9 +175,11 @@ TEST(ZeroShot, SharedPrefixEqualsFullForward) {
     for (const McDoc* d : {&doc, &wino}) {
       const prunekit::DocScores sc = prunekit::score_document(s.model, s.tok, *d, c.max_length, c.batch);
       for (size_t i = 0; i < d->requests.size(); ++i) {
+        bool greedy = false;
         const double want = full_forward_loglik(s.model, s.tok, d->requests[i].context,
-                                                d->requests[i].continuation, c.max_length);
+                                                d->requests[i].continuation, c.max_length, &greedy);
         EXPECT_NEAR(sc.loglik[i], want, 1e-4) << "request " << i;
+        EXPECT_EQ(sc.is_greedy[i], greedy) << "request " << i;
       }
     }
   }
@@ -178,6 +188,26 @@ TEST(ZeroShot, SharedPrefixEqualsFullForward) {
   const prunekit::DocScores small = prunekit::score_document(s.model, s.tok, doc, 12);
   EXPECT_EQ(small.truncated, 5);
   EXPECT_GE(small.clipped, 2);
+}
+
+// is_greedy on the model's own greedy continuation (true) and on an unlikely one (false).
+TEST(ZeroShot, IsGreedy) {
+  PRUNEKIT_FIXTURE(model_dir, kModel);
+  Stories& s = stories(model_dir);
+  const std::string ctx = "Once upon a time, there was a little girl named Lily. She liked to";
+  std::vector<int> ids = s.tok.encode(ctx, true);
+  const size_t n_ctx = ids.size();
+  for (int t = 0; t < 3; ++t) {
+    std::vector<int64_t> in(ids.begin(), ids.end());
+    at::Tensor logits = s.model.forward(at::tensor(in, at::kLong).view({1, -1}))[0][-1];
+    ids.push_back(static_cast<int>(logits.argmax().item<int64_t>()));
+  }
+  const std::string greedy_text = s.tok.decode(std::vector<int>(ids.begin() + n_ctx, ids.end()));
+  const McDoc doc = make_doc(ctx, {greedy_text.substr(greedy_text.find_first_not_of(' ')), "banana tax return"});
+  const prunekit::DocScores sc = prunekit::score_document(s.model, s.tok, doc);
+  EXPECT_TRUE(sc.is_greedy[0]) << "\"" << greedy_text << "\"";
+  EXPECT_FALSE(sc.is_greedy[1]);
+  EXPECT_EQ(sc.n_cont_tokens[0], 3);
 }
 
 TEST(ZeroShot, TaskConstructions) {
@@ -292,4 +322,228 @@ TEST(ZeroShot, BadInputExitsTwo) {
   EXPECT_EQ(run_cmd(bin("eval-zeroshot") + " --tasks ok").code, 2);  // --model missing
   auto bad_model = run_cmd(bin("eval-zeroshot") + " --model " + dir + "/nomodel --tasks ok --data-dir " + dir);
   EXPECT_EQ(bad_model.code, 2) << bad_model.output;
+}
+
+// lm-eval draws few-shot examples with random.Random(seed).sample(docs, n): our port against
+// CPython 3.11 (both of random.sample's paths: the pool copy for small populations, the set of
+// picks for large ones), two consecutive draws each.
+TEST(ZeroShot, FewShotSampleMatchesCPython) {
+  struct Case {
+    uint64_t seed;
+    int64_t n, k;
+    std::vector<int64_t> first, second;
+  } cases[] = {
+      {1234, 1000, 6, {989, 796, 451, 119, 7, 92}, {932, 965, 961, 826, 596, 35}},
+      {1234, 10, 3, {7, 1, 0}, {1, 0, 9}},
+      {1234, 500, 1, {494}, {398}},
+      {1234, 20, 6, {14, 3, 0, 2, 1, 10}, {2, 3, 11, 7, 0, 15}},
+      {0, 30, 7, {27, 12, 24, 13, 1, 8, 16}, {15, 12, 25, 26, 9, 29, 11}},
+      {7, 100000, 3, {42445, 19772, 51750}, {85319, 6328, 9494}},
+  };
+  for (const Case& c : cases) {
+    prunekit::PyRandom rnd(c.seed);
+    EXPECT_EQ(rnd.sample(c.n, c.k), c.first) << c.n << " " << c.k;
+    EXPECT_EQ(rnd.sample(c.n, c.k), c.second) << c.n << " " << c.k;
+  }
+}
+
+// Few-shot contexts: which pool documents precede each document (draws from CPython:
+// random.Random(1234).sample(range(10), 3) gives [7,1,0], [1,0,9], [1,5,3], [0,9,8]; with 2:
+// [7,1], [0,1], [9,0], [1,9]), the evaluated document excluded, examples as
+// "context continuation-of-gold\n\n".
+TEST(ZeroShot, FewShotContexts) {
+  const std::string dir = prunekit_test::temp_dir("zs-fewshot");
+  std::string pool_text, eval_text;
+  for (int i = 0; i < 10; ++i)
+    pool_text += "{\"context\":\"c" + std::to_string(i) + "\",\"choices\":[\"a" + std::to_string(i) + "\",\"b" +
+                 std::to_string(i) + "\"],\"gold\":" + std::to_string(i % 2) + "}\n";
+  for (int i = 0; i < 4; ++i)
+    eval_text += "{\"context\":\"q" + std::to_string(i) + "\",\"choices\":[\"x\",\"y\"],\"gold\":0}\n";
+  write_file(dir + "/gen.jsonl", pool_text);
+  write_file(dir + "/other.jsonl", eval_text);
+  const std::vector<McDoc> pool = prunekit::load_task("gen", dir + "/gen.jsonl");
+  auto ex = [](int i) {
+    return "c" + std::to_string(i) + " " + (i % 2 ? "b" : "a") + std::to_string(i) + "\n\n";
+  };
+  auto contexts = [&](std::vector<McDoc> docs, bool same, const std::string& task) {
+    prunekit::add_fewshot_contexts(docs, pool, 2, 1234, same, prunekit::task_info(task));
+    std::vector<std::string> out;
+    for (const McDoc& d : docs) {
+      EXPECT_EQ(d.requests[0].context, d.requests[1].context);
+      EXPECT_EQ(d.requests[1].continuation, " " + d.choices[1]);  // continuations untouched
+      out.push_back(d.requests[0].context);
+    }
+    return out;
+  };
+  // The pool is the evaluated file: 3 draws, the document itself dropped.
+  std::vector<McDoc> head(pool.begin(), pool.begin() + 4);
+  EXPECT_EQ(contexts(head, true, "gen"), (std::vector<std::string>{ex(7) + ex(1) + "c0", ex(0) + ex(9) + "c1",
+                                                                    ex(1) + ex(5) + "c2", ex(0) + ex(9) + "c3"}));
+  // A separate training pool: ARC has a test split, so lm-eval draws exactly k ...
+  const std::vector<McDoc> other = prunekit::load_task("other", dir + "/other.jsonl");
+  EXPECT_EQ(contexts(other, false, "arc_easy"), (std::vector<std::string>{ex(7) + ex(1) + "q0", ex(0) + ex(1) + "q1",
+                                                                          ex(9) + ex(0) + "q2", ex(1) + ex(9) + "q3"}));
+  // ... BoolQ has none, and lm-eval's fewshot_split == test_split (None == None) draws k + 1.
+  EXPECT_EQ(contexts(other, false, "boolq"), (std::vector<std::string>{ex(7) + ex(1) + "q0", ex(1) + ex(0) + "q1",
+                                                                       ex(1) + ex(5) + "q2", ex(0) + ex(9) + "q3"}));
+  // WinoGrande: the gold option's partial sentence + the shared continuation.
+  write_file(dir + "/winogrande.jsonl", R"({"sentence":"Ann gave Bo a gift because _ was kind.","option1":"Ann","option2":"Bo","answer":"2"})"
+                                        "\n"
+                                        R"({"sentence":"Cy met Di so _ smiled.","option1":"Cy","option2":"Di","answer":"1"})"
+                                        "\n");
+  std::vector<McDoc> wino = prunekit::load_task("winogrande", dir + "/winogrande.jsonl");
+  const std::vector<McDoc> wino_pool = wino;
+  prunekit::add_fewshot_contexts(wino, wino_pool, 1, 1234, true, prunekit::task_info("winogrande"));
+  EXPECT_EQ(wino[0].requests[0].context, "Cy met Di so Cy smiled.\n\nAnn gave Bo a gift because Ann");
+  EXPECT_EQ(wino[0].requests[1].context, "Cy met Di so Cy smiled.\n\nAnn gave Bo a gift because Bo");
+  EXPECT_EQ(wino[1].requests[0].context, "Ann gave Bo a gift because Bo was kind.\n\nCy met Di so Cy");
+  // Too small a pool: k + 1 draws from 10 documents.
+  std::vector<McDoc> all = pool;
+  EXPECT_THROW(prunekit::add_fewshot_contexts(all, pool, 10, 1234, true, prunekit::task_info("gen")),
+               prunekit::InputError);
+}
+
+// --output-format lm-eval and --log-samples on the reference tasks: the JSON a script written for
+// lm-eval reads (hand-written expected keys and values), numbers equal to the reference scorer's.
+TEST(ZeroShot, LmEvalResultsAndSamples) {
+  PRUNEKIT_FIXTURE(model_dir, kModel);
+  PRUNEKIT_FIXTURE(ref_path, kReference);
+  PRUNEKIT_FIXTURE(data_dir, kData);
+  const std::string dir = prunekit_test::temp_dir("zs-lmeval");
+  const std::string out = dir + "/results.json", samples = dir + "/samples.jsonl";
+  auto r = run_cmd(bin("eval-zeroshot") + " --model " + model_dir + " --tasks rte,arc_easy --limit 500 --data-dir " +
+                   data_dir + " --output-format lm-eval --json " + out + " --log-samples " + samples +
+                   " --batch 8 --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json ref = read_json(ref_path)["tasks"], got = read_json(out);
+  // "results": exactly lm-eval's keys; acc_norm only where lm-eval reports it (not RTE).
+  const json& rte = got["results"]["rte"];
+  EXPECT_EQ(rte.size(), 3u) << rte.dump();
+  EXPECT_EQ(rte["alias"], "rte");
+  EXPECT_DOUBLE_EQ(rte["acc,none"].get<double>(), ref["rte"]["acc"].get<double>());
+  EXPECT_NEAR(rte["acc_stderr,none"].get<double>(), ref["rte"]["acc_stderr"].get<double>(), 1e-12);
+  const json& arc = got["results"]["arc_easy"];
+  EXPECT_EQ(arc.size(), 5u) << arc.dump();
+  EXPECT_DOUBLE_EQ(arc["acc,none"].get<double>(), ref["arc_easy"]["acc"].get<double>());
+  EXPECT_NEAR(arc["acc_stderr,none"].get<double>(), ref["arc_easy"]["acc_stderr"].get<double>(), 1e-12);
+  EXPECT_DOUBLE_EQ(arc["acc_norm,none"].get<double>(), ref["arc_easy"]["acc_norm"].get<double>());
+  EXPECT_NEAR(arc["acc_norm_stderr,none"].get<double>(), ref["arc_easy"]["acc_norm_stderr"].get<double>(), 1e-12);
+  // The other blocks, as lm-eval writes them.
+  EXPECT_EQ(got["versions"], json({{"rte", 1.0}, {"arc_easy", 1.0}}));
+  EXPECT_EQ(got["n-shot"], json({{"rte", 0}, {"arc_easy", 0}}));
+  EXPECT_EQ(got["n-samples"], json({{"rte", {{"original", 277}, {"effective", 277}}},
+                                    {"arc_easy", {{"original", 1000}, {"effective", 500}}}}));
+  EXPECT_EQ(got["higher_is_better"], json({{"rte", {{"acc", true}}}, {"arc_easy", {{"acc", true}, {"acc_norm", true}}}}));
+  EXPECT_EQ(got["group_subtasks"], json({{"rte", json::array()}, {"arc_easy", json::array()}}));
+  const json& cfg = got["configs"]["arc_easy"];
+  EXPECT_EQ(cfg["task"], "arc_easy");
+  EXPECT_EQ(cfg["output_type"], "multiple_choice");
+  EXPECT_EQ(cfg["num_fewshot"], 0);
+  EXPECT_EQ(cfg["target_delimiter"], " ");
+  EXPECT_EQ(cfg["fewshot_delimiter"], "\n\n");
+  EXPECT_EQ(cfg["doc_to_text"], "Question: {{question}}\nAnswer:");
+  EXPECT_EQ(cfg["test_split"], "test");
+  EXPECT_EQ(cfg["metadata"]["version"], 1.0);
+  EXPECT_EQ(cfg["metric_list"], json::parse(R"([{"metric":"acc","aggregation":"mean","higher_is_better":true},
+                                               {"metric":"acc_norm","aggregation":"mean","higher_is_better":true}])"));
+  EXPECT_EQ(got["configs"]["rte"]["metric_list"].size(), 1u);
+  EXPECT_TRUE(got["configs"]["rte"]["test_split"].is_null());
+  EXPECT_EQ(got["config"]["limit"], 500);
+  EXPECT_EQ(got["config"]["batch_size"], 8);
+  EXPECT_EQ(got["config"]["model_num_parameters"], 260032);
+  EXPECT_NE(got["config"]["model_args"].get<std::string>().find("pretrained=" + model_dir), std::string::npos);
+  EXPECT_EQ(got["config"]["fewshot_seed"], 1234);
+  EXPECT_TRUE(got["date"].is_number());
+  EXPECT_TRUE(got["total_evaluation_time_seconds"].is_string());
+
+  // --log-samples: one line per document, lm-eval's keys, responses as lm-eval stringifies them.
+  std::ifstream in(samples);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 777u);
+  const json& s0 = lines[0];  // rte doc 0: label 1 ("False")
+  EXPECT_EQ(s0["doc_id"], 0);
+  EXPECT_EQ(s0["task_name"], "rte");
+  EXPECT_EQ(s0["doc"]["hypothesis"], "Christopher Reeve had an accident.");
+  EXPECT_EQ(s0["target"], "1");
+  EXPECT_EQ(s0["filter"], "none");
+  EXPECT_EQ(s0["metrics"], json({"acc"}));
+  EXPECT_FALSE(s0.contains("acc_norm"));
+  EXPECT_EQ(s0["arguments"]["gen_args_0"]["arg_0"],
+            s0["doc"]["premise"].get<std::string>() + "\nQuestion: Christopher Reeve had an accident. True or False?\nAnswer:");
+  EXPECT_EQ(s0["arguments"]["gen_args_0"]["arg_1"], " True");
+  EXPECT_EQ(s0["arguments"]["gen_args_1"]["arg_1"], " False");
+  int correct = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const json& s = lines[i];
+    const std::string task = i < 277 ? "rte" : "arc_easy";
+    ASSERT_EQ(s["task_name"], task);
+    ASSERT_EQ(s["doc_id"], i < 277 ? i : i - 277);
+    const size_t n = s["arguments"].size();
+    ASSERT_EQ(s["resps"].size(), n);
+    std::vector<double> ll;
+    for (size_t c = 0; c < n; ++c) {
+      const json& resp = s["filtered_resps"][c];  // [str(loglikelihood), str(is_greedy)]
+      ASSERT_EQ(s["resps"][c], json::array({resp}));
+      ll.push_back(std::stod(resp[0].get<std::string>()));
+      EXPECT_EQ(ll.back(), s["loglikelihood"][c].get<double>());
+      EXPECT_EQ(resp[1], s["is_greedy"][c].get<bool>() ? "True" : "False");
+    }
+    const int pred = int(std::max_element(ll.begin(), ll.end()) - ll.begin());
+    EXPECT_EQ(s["pred"], pred);
+    EXPECT_EQ(s["acc"].get<double>(), pred == std::stoi(s["target"].get<std::string>()) ? 1.0 : 0.0);
+    if (task == "arc_easy") correct += int(s["acc"].get<double>());
+    // The reference's logged items: the same log-likelihoods.
+    const json& first = ref[task]["first_items"];
+    const size_t doc_id = s["doc_id"].get<size_t>();
+    if (doc_id < first.size())
+      for (size_t c = 0; c < n; ++c) EXPECT_NEAR(ll[c], first[doc_id]["loglik"][c].get<double>(), 1e-4);
+  }
+  EXPECT_EQ(correct, std::llround(ref["arc_easy"]["acc"].get<double>() * 500));
+  // is_greedy is not always true (ZeroShot.IsGreedy and SharedPrefixEqualsFullForward check its value).
+  int greedy = 0, choices = 0;
+  for (const json& s : lines)
+    for (const json& g : s["is_greedy"]) greedy += g.get<bool>(), ++choices;
+  EXPECT_LT(greedy, choices);
+}
+
+// --num-fewshot through the binary: lm-eval's n-shot and config, contexts with the examples.
+TEST(ZeroShot, FewShotViaBinary) {
+  PRUNEKIT_FIXTURE(model_dir, kModel);
+  PRUNEKIT_FIXTURE(data_dir, kData);
+  const std::string dir = prunekit_test::temp_dir("zs-fewshot-bin");
+  auto r = run_cmd(bin("eval-zeroshot") + " --model " + model_dir + " --tasks tinystories-cloze --limit 4 --data-dir " +
+                   data_dir + " --num-fewshot 1 --output-format lm-eval --json " + dir + "/r.json --log-samples " +
+                   dir + "/s.jsonl --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json got = read_json(dir + "/r.json");
+  EXPECT_EQ(got["n-shot"]["tinystories-cloze"], 1);
+  EXPECT_EQ(got["configs"]["tinystories-cloze"]["num_fewshot"], 1);
+  EXPECT_EQ(got["configs"]["tinystories-cloze"]["prunekit_data"]["fewshot_file"], "tinystories-cloze.jsonl");
+  EXPECT_EQ(got["results"]["tinystories-cloze"].size(), 5u);  // generic tasks report acc and acc_norm
+  // random.Random(1234).sample(range(500), 2) -> [494, 398]: document 494 precedes document 0.
+  const std::vector<McDoc> docs = prunekit::load_task("tinystories-cloze", data_dir + "/tinystories-cloze.jsonl");
+  std::ifstream in(dir + "/s.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const json s0 = json::parse(line);
+  const McDoc& ex = docs[494];
+  EXPECT_EQ(s0["arguments"]["gen_args_0"]["arg_0"],
+            ex.requests[ex.gold].context + ex.requests[ex.gold].continuation + "\n\n" + docs[0].requests[0].context);
+  // Bad few-shot and output options.
+  const std::string tool = bin("eval-zeroshot") + " --model " + model_dir + " --quiet --data-dir " + data_dir +
+                           " --tasks rte --limit 2";
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {" --num-fewshot -1", "--num-fewshot"},
+      {" --num-fewshot 277", "--num-fewshot"},  // 278 draws from 277 documents
+      {" --output-format xml --json " + dir + "/x.json", "--output-format"},
+      {" --output-format lm-eval", "--json"},
+  };
+  for (const Case& c : cases) {
+    auto b = run_cmd(tool + c.args);
+    EXPECT_EQ(b.code, 2) << c.args << "\n" << b.output;
+    EXPECT_NE(b.output.find(c.needle), std::string::npos) << c.args << "\n" << b.output;
+  }
 }

@@ -21,6 +21,8 @@ class PyRandom {
   uint32_t getrandbits(int k);  // 1 <= k <= 32
   uint64_t randbelow(uint64_t n);
   int64_t randint(int64_t a, int64_t b);  // inclusive
+  // random.sample(range(n), k): k distinct indices in CPython's order (lm-eval's few-shot draw).
+  std::vector<int64_t> sample(int64_t n, int64_t k);
   const std::array<uint32_t, 624>& state() const { return mt_; }
   int index() const { return mti_; }
 

@@ -3,7 +3,9 @@
 #include "prunekit/sampler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "prunekit/common.h"
@@ -112,6 +114,33 @@ uint64_t PyRandom::randbelow(uint64_t n) {
 int64_t PyRandom::randint(int64_t a, int64_t b) {
   if (b < a) throw std::invalid_argument("randint: empty range");
   return a + static_cast<int64_t>(randbelow(static_cast<uint64_t>(b - a) + 1));
+}
+
+std::vector<int64_t> PyRandom::sample(int64_t n, int64_t k) {
+  if (k < 0 || k > n) throw std::invalid_argument("sample: k must be in 0..n");
+  // Lib/random.py sample(): a partial Fisher-Yates over a copy of the population when that list
+  // is smaller than the set of picks would be, else rejection of repeats.
+  std::vector<int64_t> result(static_cast<size_t>(k));
+  int64_t setsize = 21;  // size of a small set minus size of an empty list
+  if (k > 5) setsize += static_cast<int64_t>(std::pow(4.0, std::ceil(std::log(double(k * 3)) / std::log(4.0))));
+  if (n <= setsize) {
+    std::vector<int64_t> pool(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) pool[i] = i;
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t j = static_cast<int64_t>(randbelow(static_cast<uint64_t>(n - i)));
+      result[i] = pool[j];
+      pool[j] = pool[n - i - 1];  // move the non-selected item into the vacancy
+    }
+  } else {
+    std::set<int64_t> selected;
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t j = static_cast<int64_t>(randbelow(static_cast<uint64_t>(n)));
+      while (selected.count(j)) j = static_cast<int64_t>(randbelow(static_cast<uint64_t>(n)));
+      selected.insert(j);
+      result[i] = j;
+    }
+  }
+  return result;
 }
 
 CalibSet sample_windows(const std::vector<std::string>& docs,

@@ -1,6 +1,7 @@
-// Zero-shot multiple choice with lm-evaluation-harness v0.4.x semantics
-// (shared/data/zeroshot/README.md): task construction, request tokenisation, truncation,
-// shared-context scoring with a KV cache, acc / acc_norm / acc_bytes.
+// Multiple choice with lm-evaluation-harness v0.4.x semantics (tests/fixtures/data/zeroshot/README.md,
+// docs/CONVENTIONS.md section 10): task construction, few-shot contexts, request tokenisation,
+// truncation, shared-context scoring with a KV cache, acc / acc_norm / acc_bytes, and lm-eval's
+// results and sample-log JSON shapes.
 #include "prunekit/zeroshot.h"
 
 #include <ATen/ATen.h>
@@ -21,6 +22,7 @@
 #include "prunekit/common.h"
 #include "prunekit/model.h"
 #include "prunekit/progress.h"
+#include "prunekit/sampler.h"
 #include "prunekit/tokenizer.h"
 
 namespace prunekit {
@@ -219,7 +221,9 @@ int64_t utf8_length(const std::string& s) {
 
 std::string default_zeroshot_data_dir() {
   const std::string shared = shared_dir_from_env();
-  return (shared.empty() ? std::string("../shared") : shared) + "/data/zeroshot";
+  if (!shared.empty()) return shared + "/data/zeroshot";
+  if (dir_exists("../shared/data/zeroshot")) return "../shared/data/zeroshot";
+  return PRUNEKIT_EXAMPLES_DIR "/../tests/fixtures/data/zeroshot";  // this checkout's copy
 }
 
 std::string resolve_task_file(const std::string& name, const std::string& data_dir) {
@@ -229,11 +233,95 @@ std::string resolve_task_file(const std::string& name, const std::string& data_d
   return path;
 }
 
-bool is_builtin_task(const std::string& name) {
-  for (const char* t :
-       {"boolq", "rte", "hellaswag", "arc_easy", "arc_challenge", "piqa", "openbookqa", "winogrande"})
-    if (name == t) return true;
-  return false;
+bool is_builtin_task(const std::string& name) { return task_info(name).builtin; }
+
+TaskInfo task_info(const std::string& name) {
+  // From lm-eval's task YAMLs (lm_eval/tasks/<task>/*.yaml, v0.4.x). `eval_split` is the split the
+  // harness scores: the test split where the task has one, else validation.
+  struct Row {
+    const char *name, *path, *config, *test, *eval, *text, *target;
+    json choice;
+    bool acc_norm;
+    double version;
+  };
+  const json null;
+  static const std::vector<Row> rows = {
+      {"boolq", "super_glue", "boolq", nullptr, "validation", "{{passage}}\nQuestion: {{question}}?\nAnswer:", "label",
+       json{"no", "yes"}, false, 2.0},
+      {"rte", "glue", "rte", nullptr, "validation", "{{sentence1}}\nQuestion: {{sentence2}} True or False?\nAnswer:",
+       "label", json{"True", "False"}, false, 1.0},
+      {"hellaswag", "hellaswag", nullptr, nullptr, "validation", "{{query}}", "{{label}}", "choices", true, 1.0},
+      {"arc_easy", "ai2_arc", "ARC-Easy", "test", "test", "Question: {{question}}\nAnswer:",
+       "{{choices.label.index(answerKey)}}", "{{choices.text}}", true, 1.0},
+      {"arc_challenge", "ai2_arc", "ARC-Challenge", "test", "test", "Question: {{question}}\nAnswer:",
+       "{{choices.label.index(answerKey)}}", "{{choices.text}}", true, 1.0},
+      {"piqa", "piqa", nullptr, nullptr, "validation", "Question: {{goal}}\nAnswer:", "label", "{{[sol1, sol2]}}", true,
+       1.0},
+      {"openbookqa", "openbookqa", "main", "test", "test", "question_stem",
+       "{{choices.label.index(answerKey.lstrip())}}", "{{choices.text}}", true, 1.0},
+      {"winogrande", "winogrande", "winogrande_xl", nullptr, "validation", "!function preprocess_winogrande.doc_to_text",
+       "!function preprocess_winogrande.doc_to_target", "!function preprocess_winogrande.doc_to_choice", false, 1.0},
+  };
+  auto opt = [&](const char* s) { return s ? json(s) : null; };
+  TaskInfo t;
+  t.name = name;
+  for (const Row& r : rows) {
+    if (name != r.name) continue;
+    t.builtin = true;
+    t.reports_acc_norm = r.acc_norm;
+    t.version = r.version;
+    t.dataset_path = r.path;
+    t.dataset_name = opt(r.config);
+    t.training_split = "train";
+    t.validation_split = "validation";
+    t.test_split = opt(r.test);
+    t.doc_to_text = r.text;
+    t.doc_to_target = r.target;
+    t.doc_to_choice = r.choice;
+    t.eval_split = r.eval;
+    return t;
+  }
+  // Generic: the file is the split scored; acc and acc_norm.
+  t.dataset_path = name + ".jsonl";
+  t.dataset_name = t.training_split = t.validation_split = t.version = null;
+  t.test_split = "test";
+  t.doc_to_text = "{{context}}";
+  t.doc_to_target = "{{gold}}";
+  t.doc_to_choice = "{{choices}}";
+  t.eval_split = "test";
+  return t;
+}
+
+std::string resolve_fewshot_file(const std::string& name, const std::string& data_dir) {
+  const std::string train = (data_dir.empty() ? default_zeroshot_data_dir() : data_dir) + "/" + name + ".train.jsonl";
+  return file_exists(train) ? train : resolve_task_file(name, data_dir);
+}
+
+void add_fewshot_contexts(std::vector<McDoc>& docs, const std::vector<McDoc>& pool, int64_t k, uint64_t seed,
+                          bool same_split, const TaskInfo& info) {
+  if (k <= 0) return;
+  // lm-eval ContextSampler.get_context: one extra draw "if using the same split as evaluating on",
+  // tested as fewshot_split == test_split (so also for every task without a test split).
+  const int64_t draws = k + ((same_split || info.test_split.is_null()) ? 1 : 0);
+  if (draws > static_cast<int64_t>(pool.size()))
+    throw InputError("--num-fewshot: " + std::to_string(k) + " examples need " + std::to_string(draws) +
+                     " documents in the few-shot pool of \"" + info.name + "\", it has " +
+                     std::to_string(pool.size()));
+  PyRandom rnd(seed);  // the task's random.Random(fewshot_seed), advanced document after document
+  for (McDoc& doc : docs) {
+    std::string examples;
+    int64_t used = 0;
+    for (int64_t j : rnd.sample(static_cast<int64_t>(pool.size()), draws)) {
+      const McDoc& ex = pool[j];
+      if (ex.record == doc.record) continue;  // [x for x in fewshotex if x != doc][:num_fewshot]
+      if (used++ == k) break;
+      // doc_to_text(ex) + target_delimiter + its gold choice (WinoGrande: the gold option's partial
+      // sentence + " " + the shared continuation), then fewshot_delimiter.
+      const McRequest& gold = ex.requests[ex.gold];
+      examples += gold.context + gold.continuation + "\n\n";
+    }
+    for (McRequest& r : doc.requests) r.context = examples + r.context;
+  }
 }
 
 std::vector<McDoc> load_task(const std::string& name, const std::string& path, int64_t limit) {
@@ -248,6 +336,7 @@ std::vector<McDoc> load_task(const std::string& name, const std::string& path, i
     if (!j.is_object()) throw InputError(where + ": not a JSON object");
     const Record rec{j, where};
     McDoc d = build_doc(name, rec);
+    d.record = nlohmann::ordered_json::parse(line);  // key order kept for the sample log
     if (d.gold < 0 || d.gold >= static_cast<int>(d.requests.size()))
       rec.fail("gold index " + std::to_string(d.gold) + " outside the " + std::to_string(d.requests.size()) +
                " choices");
@@ -309,11 +398,16 @@ struct Row {
   int64_t offset = 0;
 };
 
+// Per row: the sum of log-softmax at its targets (fp32 log-softmax as lm-eval, summed in double)
+// and whether every target is the argmax of its logits (lm-eval's is_greedy).
+struct RowScores {
+  std::vector<double> sums;
+  std::vector<bool> greedy;
+};
+
 // Runs rows (right-padded with token 0, which sits after every scored position of a causal
-// model) after the cached `prefix` (nullptr: none) and returns each row's sum of log-softmax at
-// its targets (fp32 log-softmax as lm-eval, summed in double).
-std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows,
-                               const std::vector<KVCache>* prefix) {
+// model) after the cached `prefix` (nullptr: none).
+RowScores score_rows(LlamaModel& model, const std::vector<Row>& rows, const std::vector<KVCache>* prefix) {
   const int64_t n = static_cast<int64_t>(rows.size());
   size_t width = 0;
   for (const Row& r : rows) width = std::max(width, r.ids.size());
@@ -335,11 +429,17 @@ std::vector<double> score_rows(LlamaModel& model, const std::vector<Row>& rows,
   at::Tensor logits = model.forward(ids_tensor(ids, n, int64_t(width)), caches.empty() ? nullptr : &caches);
   at::Tensor index = ids_tensor(targets, n, int64_t(width)).unsqueeze(-1);
   at::Tensor lp = at::log_softmax(logits, -1).gather(2, index).squeeze(-1);
+  at::Tensor best = logits.argmax(-1);
   auto a = lp.accessor<float, 2>();
-  std::vector<double> sums(n, 0.0);
+  auto b = best.accessor<int64_t, 2>();
+  RowScores out{std::vector<double>(n, 0.0), std::vector<bool>(n, true)};
   for (int64_t r = 0; r < n; ++r)
-    for (size_t t = 0; t < rows[r].targets.size(); ++t) sums[r] += a[r][rows[r].offset + int64_t(t)];
-  return sums;
+    for (size_t t = 0; t < rows[r].targets.size(); ++t) {
+      const int64_t pos = rows[r].offset + int64_t(t);
+      out.sums[r] += a[r][pos];
+      if (b[r][pos] != rows[r].targets[t]) out.greedy[r] = false;
+    }
+  return out;
 }
 
 }  // namespace
@@ -352,6 +452,7 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
   const size_t n = doc.requests.size();
   DocScores s;
   s.loglik.assign(n, 0.0);
+  s.is_greedy.assign(n, true);  // an empty continuation is trivially greedy
   s.n_cont_tokens.assign(n, 0);
 
   // Requests with the same context and the same window start share one cached prefix.
@@ -406,8 +507,11 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
         r.targets = t.cont;
         rows.push_back(std::move(r));
       }
-      const std::vector<double> sums = score_rows(model, rows, &prefix);
-      for (size_t r = 0; r < rows.size(); ++r) s.loglik[members[b0 + r]] = sums[r];
+      const RowScores sc = score_rows(model, rows, &prefix);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        s.loglik[members[b0 + r]] = sc.sums[r];
+        s.is_greedy[members[b0 + r]] = sc.greedy[r];
+      }
     }
   }
 
@@ -426,14 +530,26 @@ DocScores score_document(LlamaModel& model, const Tokenizer& tok, const McDoc& d
       r.offset = first_target - 1 - t.start;
       rows.push_back(std::move(r));
     }
-    const std::vector<double> sums = score_rows(model, rows, nullptr);
-    for (size_t r = 0; r < rows.size(); ++r) s.loglik[windows[b0 + r]] = sums[r];
+    const RowScores sc = score_rows(model, rows, nullptr);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      s.loglik[windows[b0 + r]] = sc.sums[r];
+      s.is_greedy[windows[b0 + r]] = sc.greedy[r];
+    }
   }
   return s;
 }
 
-double binomial_stderr(double p, int64_t n) {
-  return n > 1 ? std::sqrt(p * (1.0 - p) / double(n - 1)) : 0.0;
+double mean_stderr(const std::vector<double>& x) {
+  // lm_eval.api.metrics: mean = sum(arr) / len(arr); sample_stddev = sqrt(sum((x - mu) ** 2) / (n - 1));
+  // mean_stderr = sample_stddev / sqrt(n).
+  const size_t n = x.size();
+  if (n < 2) return 0.0;
+  double sum = 0;
+  for (double v : x) sum += v;
+  const double mu = sum / double(n);
+  double ss = 0;
+  for (double v : x) ss += (v - mu) * (v - mu);
+  return std::sqrt(ss / double(n - 1)) / std::sqrt(double(n));
 }
 
 namespace {
@@ -484,7 +600,8 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
   Stopwatch clock;
   TaskResult res;
   res.name = name;
-  res.n = static_cast<int64_t>(docs.size());
+  res.info = task_info(name);
+  res.n = res.n_original = static_cast<int64_t>(docs.size());
   std::vector<DocScores> scores(docs.size());
   const int64_t workers = std::min<int64_t>(doc_workers(model, opt), res.n);
   if (workers <= 1) {
@@ -506,6 +623,7 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
       }
     });
   }
+  std::vector<double> acc_items, norm_items, bytes_items;  // per-document 0/1 scores
   for (size_t d = 0; d < docs.size(); ++d) {
     const McDoc& doc = docs[d];
     const DocScores& sc = scores[d];
@@ -517,21 +635,26 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
       by_bytes.push_back(sc.loglik[i] / double(doc.choices[i].size()));
     }
     const int pred = argmax(sc.loglik), pred_norm = argmax(by_chars);
+    acc_items.push_back(pred == doc.gold ? 1.0 : 0.0);
+    norm_items.push_back(pred_norm == doc.gold ? 1.0 : 0.0);
+    bytes_items.push_back(argmax(by_bytes) == doc.gold ? 1.0 : 0.0);
     res.correct += pred == doc.gold;
     res.correct_norm += pred_norm == doc.gold;
     res.correct_bytes += argmax(by_bytes) == doc.gold;
     res.requests_truncated += sc.truncated;
     res.requests_continuation_clipped += sc.clipped;
-    if (int64_t(d) < opt.log_items)
-      res.first_items.push_back({int64_t(d), doc.gold, sc.loglik, sc.n_cont_tokens, chars, pred, pred_norm});
+    const ItemLog item{int64_t(d), doc.gold, sc.loglik, sc.n_cont_tokens, chars, pred, pred_norm, sc.is_greedy};
+    if (int64_t(d) < opt.log_items) res.first_items.push_back(item);
+    if (opt.keep_samples) res.samples.push_back(item);
   }
+  if (opt.keep_samples) res.docs = docs;
   const double n = double(std::max<int64_t>(1, res.n));
   res.acc = res.correct / n;
   res.acc_norm = res.correct_norm / n;
   res.acc_bytes = res.correct_bytes / n;
-  res.acc_stderr = binomial_stderr(res.acc, res.n);
-  res.acc_norm_stderr = binomial_stderr(res.acc_norm, res.n);
-  res.acc_bytes_stderr = binomial_stderr(res.acc_bytes, res.n);
+  res.acc_stderr = mean_stderr(acc_items);
+  res.acc_norm_stderr = mean_stderr(norm_items);
+  res.acc_bytes_stderr = mean_stderr(bytes_items);
   res.seconds = clock.seconds();
   return res;
 }
@@ -550,13 +673,25 @@ TaskResult evaluate_task(LlamaModel& model, const Tokenizer& tok, const std::str
 ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const std::vector<std::string>& tasks,
                                  const ZeroShotOptions& opt) {
   if (tasks.empty()) throw InvalidSetting("tasks", "", "no task given");
-  // Every file is found and parsed before the first forward.
-  std::vector<std::string> files;
+  // Every file is found and parsed, and every few-shot context drawn, before the first forward.
+  std::vector<std::string> files, fewshot_files;
   std::vector<std::vector<McDoc>> docs;
+  std::vector<int64_t> n_original;
   int64_t total = 0;
   for (const std::string& t : tasks) files.push_back(resolve_task_file(t, opt.data_dir));
   for (size_t i = 0; i < tasks.size(); ++i) {
-    docs.push_back(load_task(tasks[i], files[i], opt.limit));
+    std::vector<McDoc> all = load_task(tasks[i], files[i]);
+    n_original.push_back(static_cast<int64_t>(all.size()));
+    std::vector<McDoc> scored(all.begin(), opt.limit > 0 && opt.limit < n_original.back() ? all.begin() + opt.limit
+                                                                                          : all.end());
+    fewshot_files.emplace_back();
+    if (opt.num_fewshot > 0) {
+      fewshot_files.back() = resolve_fewshot_file(tasks[i], opt.data_dir);
+      const bool same = fewshot_files.back() == files[i];
+      const std::vector<McDoc> pool = same ? all : load_task(tasks[i], fewshot_files.back());
+      add_fewshot_contexts(scored, pool, opt.num_fewshot, opt.fewshot_seed, same, task_info(tasks[i]));
+    }
+    docs.push_back(std::move(scored));
     total += static_cast<int64_t>(docs.back().size());
   }
 
@@ -565,12 +700,20 @@ ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const 
   const int64_t max_pos = model.config().max_position_embeddings;
   res.max_length = opt.max_length > 0 ? std::min(opt.max_length, max_pos) : max_pos;
   res.limit = opt.limit;
+  res.num_fewshot = opt.num_fewshot;
+  res.fewshot_seed = opt.fewshot_seed;
   ProgressBar bar("eval-zeroshot", total, opt.quiet);
   int64_t done = 0;
   for (size_t i = 0; i < tasks.size(); ++i) {
     TaskResult r = run_task(model, tok, tasks[i], docs[i], opt, [&] { bar.update(++done, tasks[i]); });
-    const size_t slash = files[i].find_last_of('/');
-    r.file = slash == std::string::npos ? files[i] : files[i].substr(slash + 1);
+    auto base = [](const std::string& f) {
+      const size_t slash = f.find_last_of('/');
+      return slash == std::string::npos ? f : f.substr(slash + 1);
+    };
+    r.file = base(files[i]);
+    r.n_original = n_original[i];
+    r.num_fewshot = opt.num_fewshot;
+    if (!fewshot_files[i].empty()) r.fewshot_file = base(fewshot_files[i]);
     res.mean_acc += r.acc / double(tasks.size());
     res.mean_acc_norm += r.acc_norm / double(tasks.size());
     res.items += r.n;
@@ -614,6 +757,8 @@ nlohmann::ordered_json zeroshot_json(const ZeroShotResult& r, const std::string&
         {"max_length", r.max_length},
         {"limit", r.limit > 0 ? ojson(r.limit) : ojson(nullptr)},
         {"dtype", dtype},
+        {"num_fewshot", r.num_fewshot},
+        {"fewshot_seed", r.fewshot_seed},
         {"target_delimiter", " "},
         {"truncation", "keep the last max_length+1 tokens of context+continuation, drop the final token"}}},
       {"tasks", tasks},
@@ -631,13 +776,153 @@ std::string zeroshot_table(const ZeroShotResult& r) {
   std::snprintf(line, sizeof line, "%-20s %6s  %-16s  %-16s\n", "task", "n", "acc", "acc_norm");
   out += line;
   for (const TaskResult& t : r.tasks) {
-    std::snprintf(line, sizeof line, "%-20s %6lld  %.4f ± %.4f   %.4f ± %.4f\n", t.name.c_str(),
-                  static_cast<long long>(t.n), t.acc, t.acc_stderr, t.acc_norm, t.acc_norm_stderr);
+    if (t.info.reports_acc_norm)
+      std::snprintf(line, sizeof line, "%-20s %6lld  %.4f ± %.4f   %.4f ± %.4f\n", t.name.c_str(),
+                    static_cast<long long>(t.n), t.acc, t.acc_stderr, t.acc_norm, t.acc_norm_stderr);
+    else  // as lm-eval: BoolQ, RTE and WinoGrande report acc only
+      std::snprintf(line, sizeof line, "%-20s %6lld  %.4f ± %.4f   -\n", t.name.c_str(),
+                    static_cast<long long>(t.n), t.acc, t.acc_stderr);
     out += line;
   }
   std::snprintf(line, sizeof line, "%-20s %6lld  %.4f            %.4f\n", "mean", static_cast<long long>(r.items),
                 r.mean_acc, r.mean_acc_norm);
   return out + line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// lm-evaluation-harness output shapes (lm_eval/evaluator.py, lm_eval/loggers/evaluation_tracker.py).
+
+nlohmann::ordered_json lm_eval_results_json(const ZeroShotResult& r, const LmEvalRunInfo& run) {
+  using ojson = nlohmann::ordered_json;
+  // lm-eval writes "N/A" where a stderr cannot be computed (one item).
+  auto stderr_value = [](double se, int64_t n) { return n > 1 ? ojson(se) : ojson("N/A"); };
+  auto metric = [](const char* name) {
+    return ojson{{"metric", name}, {"aggregation", "mean"}, {"higher_is_better", true}};
+  };
+  ojson results = ojson::object(), group_subtasks = ojson::object(), configs = ojson::object(),
+        versions = ojson::object(), n_shot = ojson::object(), higher = ojson::object(),
+        n_samples = ojson::object();
+  for (const TaskResult& t : r.tasks) {
+    const TaskInfo& info = t.info;
+    ojson res = {{"alias", t.name}, {"acc,none", t.acc}, {"acc_stderr,none", stderr_value(t.acc_stderr, t.n)}};
+    ojson metric_list = ojson::array({metric("acc")}), hib = {{"acc", true}};
+    if (info.reports_acc_norm) {
+      res["acc_norm,none"] = t.acc_norm;
+      res["acc_norm_stderr,none"] = stderr_value(t.acc_norm_stderr, t.n);
+      metric_list.push_back(metric("acc_norm"));
+      hib["acc_norm"] = true;
+    }
+    results[t.name] = res;
+    group_subtasks[t.name] = ojson::array();
+    configs[t.name] = {{"task", t.name},
+                       {"dataset_path", info.dataset_path},
+                       {"dataset_name", info.dataset_name},
+                       {"training_split", info.training_split},
+                       {"validation_split", info.validation_split},
+                       {"test_split", info.test_split},
+                       {"doc_to_text", info.doc_to_text},
+                       {"doc_to_target", info.doc_to_target},
+                       {"doc_to_choice", info.doc_to_choice},
+                       {"description", ""},
+                       {"target_delimiter", " "},
+                       {"fewshot_delimiter", "\n\n"},
+                       {"num_fewshot", t.num_fewshot},
+                       {"metric_list", metric_list},
+                       {"output_type", "multiple_choice"},
+                       {"repeats", 1},
+                       {"should_decontaminate", false},
+                       {"metadata", {{"version", info.version}}},
+                       // Where prunekit read the documents (not an lm-eval key).
+                       {"prunekit_data", {{"file", t.file},
+                                          {"split", info.eval_split},
+                                          {"fewshot_file", t.fewshot_file.empty() ? ojson(nullptr) : ojson(t.fewshot_file)}}}};
+    versions[t.name] = info.version;
+    n_shot[t.name] = t.num_fewshot;
+    higher[t.name] = hib;
+    n_samples[t.name] = {{"original", t.n_original}, {"effective", t.n}};
+  }
+  std::string model_args = "pretrained=" + run.model_dir + ",dtype=" + run.dtype + ",max_length=" +
+                           std::to_string(r.max_length) + ",add_bos_token=True";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.4f", r.seconds);
+  return ojson{
+      {"results", results},
+      {"group_subtasks", group_subtasks},
+      {"configs", configs},
+      {"versions", versions},
+      {"n-shot", n_shot},
+      {"higher_is_better", higher},
+      {"n-samples", n_samples},
+      {"config",
+       {{"model", "prunekit"},
+        {"model_args", model_args},
+        {"model_num_parameters", run.num_parameters},
+        {"model_dtype", run.dtype},
+        {"batch_size", run.batch},
+        {"batch_sizes", ojson::array()},
+        {"device", run.device},
+        {"use_cache", nullptr},
+        {"limit", r.limit > 0 ? ojson(r.limit) : ojson(nullptr)},
+        {"bootstrap_iters", 0},
+        {"gen_kwargs", nullptr},
+        {"random_seed", 0},
+        {"numpy_seed", 1234},
+        {"torch_seed", 1234},
+        {"fewshot_seed", r.fewshot_seed}}},
+      {"git_hash", nullptr},
+      {"date", run.date},
+      {"max_length", r.max_length},
+      {"model_source", "prunekit"},
+      {"model_name", run.model_dir},
+      {"task_hashes", ojson::object()},
+      {"total_evaluation_time_seconds", seconds},
+      {"prunekit_version", PRUNEKIT_VERSION},
+  };
+}
+
+std::string lm_eval_samples_jsonl(const ZeroShotResult& r) {
+  using ojson = nlohmann::ordered_json;
+  auto py_float = [](double v) { return ojson(v).dump(); };  // shortest round-trip, as Python's str(float)
+  std::string out;
+  for (const TaskResult& t : r.tasks) {
+    if (t.samples.size() != t.docs.size())
+      throw std::logic_error("lm_eval_samples_jsonl: the result was computed without keep_samples");
+    for (const ItemLog& it : t.samples) {
+      const McDoc& doc = t.docs[it.index];
+      ojson arguments = ojson::object(), resps = ojson::array(), filtered = ojson::array();
+      for (size_t i = 0; i < doc.requests.size(); ++i) {
+        arguments["gen_args_" + std::to_string(i)] = {{"arg_0", doc.requests[i].context},
+                                                      {"arg_1", doc.requests[i].continuation}};
+        // lm-eval logs each response as strings: [str(loglikelihood), str(is_greedy)].
+        const ojson resp = ojson::array({py_float(it.loglik[i]), it.is_greedy[i] ? "True" : "False"});
+        resps.push_back(ojson::array({resp}));
+        filtered.push_back(resp);
+      }
+      ojson metrics = ojson::array({"acc"});
+      if (t.info.reports_acc_norm) metrics.push_back("acc_norm");
+      ojson line = {{"doc_id", it.index},
+                    {"doc", doc.record},
+                    {"target", std::to_string(it.gold)},
+                    {"arguments", arguments},
+                    {"resps", resps},
+                    {"filtered_resps", filtered},
+                    {"filter", "none"},
+                    {"metrics", metrics},
+                    {"acc", it.pred == it.gold ? 1.0 : 0.0}};
+      if (t.info.reports_acc_norm) line["acc_norm"] = it.pred_norm == it.gold ? 1.0 : 0.0;
+      // prunekit's additions: the numbers unstringified.
+      line["task_name"] = t.name;
+      line["choices"] = doc.choices;
+      line["loglikelihood"] = it.loglik;
+      line["is_greedy"] = it.is_greedy;
+      line["n_cont_tokens"] = it.n_cont_tokens;
+      line["pred"] = it.pred;
+      line["pred_norm"] = it.pred_norm;
+      line["gold"] = it.gold;
+      out += line.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace prunekit
