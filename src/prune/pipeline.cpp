@@ -15,6 +15,7 @@
 #include "prunekit/corpus.h"
 #include "prunekit/progress.h"
 #include "prunekit/prune.h"
+#include "prunekit/reconstruct.h"
 #include "prunekit/safetensors.h"
 #include "prunekit/sampler.h"
 #include "prunekit/tokenizer.h"
@@ -46,6 +47,7 @@ void validate_prune_options(const PruneOptions& opt) {
     throw InputError("--alps-rho0: must be a positive number");
   if (opt.params.alps_iters < 1) throw InputError("--alps-iters: must be >= 1");
   if (opt.params.alps_pcg_iters < 0) throw InputError("--alps-pcg-iters: must be >= 0");
+  if (opt.refit.max_iters < 0) throw InputError("--reconstruct-iters: must be >= 0");
   if (opt.owl.enabled && (opt.owl.lambda < 0 || opt.owl.m <= 0))
     throw InputError("--owl-lambda/--owl-m: must be >= 0 / > 0");
 }
@@ -165,7 +167,10 @@ json prune_checkpoint(const PruneOptions& opt) {
   cfg.check_seqlen(seqlen, "--seqlen");
 
   const StatsKind kind = pruner->needs();
-  const bool needs_data = kind != StatsKind::None || opt.owl.enabled;
+  // Every method that streams calibration data (and any under --reconstruct) also accumulates
+  // each Linear's Gram matrix: the reconstruction error of the report and the refit need it.
+  const bool streams = kind != StatsKind::None || opt.reconstruct;
+  const bool needs_data = streams || opt.owl.enabled;
   int last_selected = -1;
   for (int l = 0; l < L; ++l)
     for (int i = 0; i < kNumLinears; ++i)
@@ -245,7 +250,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     phase_add("owl_outlier_pass", c.seconds());
   }
 
-  if (kind != StatsKind::None && last_selected >= 0) hidden = embed_windows();
+  if (streams && last_selected >= 0) hidden = embed_windows();
 
   std::set<std::string> written;
   auto write = [&](const std::string& name, const at::Tensor& t) {
@@ -259,6 +264,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   json layers = json::array();
   std::map<std::string, at::Tensor> masks;
   std::map<std::string, at::Tensor> stats_out;
+  std::vector<double> recon_errors;
   int64_t total_pruned = 0, total_numel = 0, sel_pruned = 0, sel_numel = 0;
   bool warned_partial = false;
   ProgressBar bar("prune", L, opt.quiet);
@@ -268,11 +274,11 @@ json prune_checkpoint(const PruneOptions& opt) {
     for (int i = 0; i < kNumLinears; ++i) layer_selected |= sel.selected(l, i);
 
     LayerCapture cap;
-    const bool propagate = kind != StatsKind::None && l < last_selected;
-    if (layer_selected && kind != StatsKind::None) {
+    const bool propagate = streams && l < last_selected;
+    if (layer_selected && streams) {
       Stopwatch c;
       cap.norms = kind == StatsKind::ColumnNorms;
-      cap.gram = kind == StatsKind::Gram;
+      cap.gram = true;
       for (int i = 0; i < kNumLinears; ++i) {
         const int src = (i == kK || i == kV) ? kQ : (i == kUp ? kGate : i);
         if (sel.selected(l, i)) cap.want[src] = true;
@@ -294,9 +300,16 @@ json prune_checkpoint(const PruneOptions& opt) {
       json extra = json::object();
       if (sel.selected(l, i)) {
         LinearSite site{l, i, name, w, cap.stats[i]};
+        const at::Tensor dense = streams ? w.clone() : at::Tensor();
         PruneOutcome outcome = pruner->prune(site, layer_spec);
         keep = outcome.keep_mask;
         extra = outcome.extra;
+        if (streams) {
+          const double err = reconstruct_and_measure(dense, w, keep, cap.stats[i].hessian,
+                                                     opt.reconstruct ? &opt.refit : nullptr, extra);
+          stats_out[linear_prefix(l, i) + ".reconstruction_error"] = at::full({1}, err, at::kDouble);
+          recon_errors.push_back(err);
+        }
         if (opt.save_masks) masks[name] = keep;
         if (cap.stats[i].scaler_row.defined()) {
           const std::string mod = linear_prefix(l, i);
@@ -389,6 +402,10 @@ json prune_checkpoint(const PruneOptions& opt) {
       {"owl", owl_report},
   };
   if (opt.method == "ria") report["ria_a"] = opt.params.ria_a;
+  report["reconstruct"] = opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
+                                                 {"percdamp", opt.refit.percdamp}}
+                                          : json(nullptr);
+  report["reconstruction_error"] = summarize_errors(recon_errors);
   phase_add("total", total_clock.seconds());
   report["time_s"] = phases;
   if (needs_data) {

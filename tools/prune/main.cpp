@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
   app.add_option("--alps-iters", opt.params.alps_iters, "ALPS ADMM iteration cap")->capture_default_str();
   app.add_option("--alps-pcg-iters", opt.params.alps_pcg_iters,
                  "ALPS conjugate-gradient iterations on the final support")->capture_default_str();
+  app.add_flag("--reconstruct", opt.reconstruct,
+               "after any method's mask, re-fit the kept weights to the dense layer's outputs (conjugate gradient "
+               "on the fixed mask against the Linear's calibration X^T X); the mask does not change");
+  app.add_option("--reconstruct-iters", opt.refit.max_iters, "--reconstruct: conjugate-gradient iterations")
+      ->capture_default_str();
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
