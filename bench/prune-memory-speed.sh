@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Memory and speed figures for eval-ppl and prune on synthetic checkpoints of real shapes.
 # Prints figures (no assertions); results are recorded in bench/RESULTS.md with the machine.
-#   bench/prune-memory-speed.sh [tinyllama|llama90m|all]
+#   bench/prune-memory-speed.sh [tinyllama|llama90m|alps|all]
+# alps: SparseGPT, ALPS, Wanda and Wanda --reconstruct back to back on the tinyllama-1.1b shape
+# (ALPS_LAYERS decoder layers, default 4: every layer has the same shapes, so time per layer and
+# peak RSS, one layer in memory, do not depend on the count), for ratios measured in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BUILD_DIR:-build}/bin
@@ -45,6 +48,19 @@ if [ "$what" = all ] || [ "$what" = tinyllama ]; then
       --sparsity 0.5 --calib "$C4" --nsamples 8 --seqlen 256 --out "$WORK/tinyllama-pruned" --overwrite --quiet \
       --json "$WORK/prune-${method// /}.json"
     report "$WORK/prune-${method// /}.json"
+  done
+fi
+
+if [ "$what" = all ] || [ "$what" = alps ]; then
+  layers=${ALPS_LAYERS:-4}
+  [ -f "$WORK/tinyllama-L$layers/config.json" ] || \
+    "$BIN/make-synthetic" --shape tinyllama-1.1b --dtype bf16 --layers "$layers" --tokenizer "$TOK" --out "$WORK/tinyllama-L$layers"
+  echo "== prune 50 % tinyllama-1.1b shape, $layers layers, bf16, 8 C4 windows of 256, fp32 compute: SparseGPT vs ALPS vs --reconstruct"
+  for method in sparsegpt alps wanda "wanda --reconstruct"; do
+    /usr/bin/time -f "wall %e s, max RSS %M KiB" "$BIN/prune" --model "$WORK/tinyllama-L$layers" --method $method \
+      --sparsity 0.5 --calib "$C4" --nsamples 8 --seqlen 256 --out "$WORK/tinyllama-pruned" --overwrite --quiet \
+      --json "$WORK/prune-L$layers-${method// /}.json"
+    report "$WORK/prune-L$layers-${method// /}.json"
   done
 fi
 

@@ -30,7 +30,9 @@ struct ActivationStats {
 class LayerCapture {
  public:
   // Accumulate `kind` for the inputs of the Linears with want[id] set.
-  LayerCapture(StatsKind kind, const std::array<bool, kNumLinears>& want);
+  // With also_gram, the Gram matrix X^T X is accumulated too (the reconstruction error and
+  // --reconstruct need it whatever the method scores with).
+  LayerCapture(StatsKind kind, const std::array<bool, kNumLinears>& want, bool also_gram = false);
   LayerCapture(const LayerCapture&) = delete;  // the hook points at this object
   LayerCapture& operator=(const LayerCapture&) = delete;
   // The hook to pass to a layer forward (ForwardOptions::capture); valid while *this lives.
@@ -42,6 +44,7 @@ class LayerCapture {
 
  private:
   StatsKind kind_;
+  bool also_gram_ = false;
   std::array<bool, kNumLinears> want_{};
   std::array<ActivationStats, kNumLinears> stats_;
   CaptureFn hook_;

@@ -150,6 +150,13 @@ struct OwlOptions {
 std::vector<double> owl_layer_sparsities(const std::vector<double>& outlier_ratio_percent,
                                          double target, double lambda, bool* uniform_fallback);
 
+// The mask-fixed refit of --reconstruct (prunekit/reconstruct.h).
+struct RefitOptions {
+  int max_iters = 10;      // conjugate-gradient iterations
+  double rtol = 1e-6;      // stop when every row's residual on its support is this small
+  double percdamp = 0.01;  // ridge term: percdamp * mean(diag XᵀX), as ALPS
+};
+
 // What an allocator may look at: the model streamed dense over the calibration windows.
 struct AllocationInput {
   LayerStream& stream;
@@ -193,6 +200,10 @@ struct PruneOptions {
   std::string modules_arg = "all", layers_arg;
   at::ScalarType dtype = at::kFloat;
   bool save_masks = false, overwrite = false, quiet = false;
+  // --reconstruct: after the method's mask, re-fit the kept weights to the dense layer's outputs
+  // (conjugate gradient on the fixed support against the Linear's XᵀX); the mask never changes.
+  bool reconstruct = false;
+  RefitOptions refit;
   uint64_t max_shard_bytes = 0;  // 0: keep the input's shard layout
   std::string json_path;
   nlohmann::json args = nlohmann::json::object();  // the command line, for the report

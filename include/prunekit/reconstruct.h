@@ -69,13 +69,16 @@ at::Tensor admm_sparse(const ScaledProblem& p, const SparsitySpec& spec, const A
 // `--reconstruct`: re-fit the kept weights of a pruned Linear to the dense one by conjugate gradient
 // on the fixed support `keep` (uint8/bool, nonzero = kept). Returns the new weight (float32, exactly
 // 0 outside `keep`); `extra` receives what happened (iterations, residual, retries, fallback).
-struct RefitOptions {
-  int max_iters = 10;
-  double rtol = 1e-6;
-  double percdamp = 0.01;
-};
 at::Tensor refit_kept_weights(const at::Tensor& dense, const at::Tensor& pruned, const at::Tensor& keep,
                               const at::Tensor& gram, const RefitOptions& opt, nlohmann::json* extra);
+
+// The pipeline's step after a method pruned one Linear (`weight`, dense copy `dense`, keep mask
+// `keep`): with `refit`, re-fit the kept weights in place (facts under extra["reconstruct"]);
+// then returns the reconstruction error, also stored in extra["reconstruction_error"].
+double reconstruct_and_measure(const at::Tensor& dense, at::Tensor& weight, const at::Tensor& keep,
+                               const at::Tensor& gram, const RefitOptions* refit, nlohmann::json& extra);
+// Mean, median and max of the per-Linear errors (NaN entries left out), or null when there are none.
+nlohmann::json summarize_errors(std::vector<double> errors);
 
 // ||X (W - Ŵ)ᵀ||² / ||X Wᵀ||² from the (undamped) Gram H = XᵀX, in float64 sums. NaN when
 // ||X Wᵀ|| is 0.

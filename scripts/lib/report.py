@@ -161,6 +161,20 @@ def section_default(res, oracle, out, cfg):
                    "masks must match upstream bit for bit, and a few percent for SparseGPT, whose masks depend "
                    "on float rounding in its Cholesky/OBS updates.)\n")
 
+    # Reconstruction error per method (prune_report.json's summary over the 35 Linears).
+    err = [r for r in rows if r.get("recon_error_mean")]
+    out.append("### Reconstruction error per method\n")
+    if not err:
+        out.append("*No cell of this sweep recorded it yet: `recon_error_mean` / `recon_error_median` (the "
+                   "per-Linear `||X(W - W_pruned)^T||^2 / ||X W^T||^2` of the prune report, X the Linear's "
+                   "calibration inputs) are filled by cells pruned since `--reconstruct` / ALPS landed.*\n")
+        return
+    out.append("Per cell, the mean and median over the pruned Linears of `||X(W - W_pruned)^T||^2 / ||X W^T||^2` "
+               "(X = each Linear's calibration inputs, from the already-pruned earlier layers):\n")
+    out.append(table(["method", "setting", "recon error mean", "recon error median", "ppl WikiText-2", "ppl TinyStories"],
+                     [[r["method"], setting(r), f(r["recon_error_mean"], 5), f(r["recon_error_median"], 5),
+                       f(r.get("ppl_wikitext2"), 2), f(r.get("ppl_tinystories"), 2)] for r in err]))
+
 
 def section_modules(res, out):
     rows = read(os.path.join(res, "modules", "results.csv"))

@@ -65,6 +65,15 @@ def cell_params(cfg, entry):
         yield dict(zip(keys, combo))
 
 
+def split_method(method):
+    """'owl_wanda_reconstruct' -> (owl, base method, --reconstruct): the sweep's method names are
+    prune's --method with an optional owl_ prefix (--owl) and _reconstruct suffix (--reconstruct)."""
+    owl = method.startswith("owl_")
+    base = method[4:] if owl else method
+    reconstruct = base.endswith("_reconstruct")
+    return owl, base[: -len("_reconstruct")] if reconstruct else base, reconstruct
+
+
 def resolve(cfg, p):
     """Fill the defaults of one cell; returns (cell_id, params) or (None, reason) to skip it."""
     calib = cfg.get("calibration", {})
@@ -82,7 +91,7 @@ def resolve(cfg, p):
     q.setdefault("layers", "all")
     q.setdefault("calib", calib.get("corpus", "c4"))
     q.setdefault("nsamples", calib.get("nsamples", 128))
-    if method.split("_")[-1] == "ria":
+    if split_method(method)[1] == "ria":
         q.setdefault("ria_a", calib.get("ria_a", 0.5))
     else:
         q["ria_a"] = None
@@ -169,20 +178,21 @@ def commands(cfg, cid, q):
     model = q_(path_expr(cfg, cfg["model"], "model"))
     if q["method"] != "dense":
         method = q["method"]
-        owl = method.startswith("owl_")
-        base = method[4:] if owl else method
+        owl, base, reconstruct = split_method(method)
         a = ["\"$BIN/prune\"", "--model", model, "--method", base]
         a += ["--pattern", q["pattern"]] if q["pattern"] else ["--sparsity", fmt_num(q["sparsity"])]
         if owl:
             o = cfg.get("owl", {})
             a += ["--owl", "--owl-m", fmt_num(o.get("m", 5)), "--owl-lambda", fmt_num(o.get("lambda", 0.08))]
+        if reconstruct:
+            a += ["--reconstruct"]
         if q["modules"] != "all":
             a += ["--modules", q["modules"]]
         if q["layers"] != "all":
             a += ["--layers", q["layers"]]
         if base == "ria":
             a += ["--ria-a", fmt_num(q["ria_a"])]
-        if base != "magnitude":
+        if base != "magnitude" or reconstruct:
             path, docs = corpus_path(cfg, q["calib"])
             a += ["--calib", q_(path)]
             if docs:
@@ -284,7 +294,7 @@ def cmd_prepare(cfg_path, study_dir):
 
 def header(cfg):
     h = ["cell", "method", "sparsity", "pattern"] + [a for a in AXES if a in cfg.get("axes", [])]
-    h += ["realised_sparsity", "selected_sparsity"]
+    h += ["realised_sparsity", "selected_sparsity", "recon_error_mean", "recon_error_median"]
     h += ["ppl_" + d["name"] for d in cfg["eval"]["ppl"]]
     zs = cfg["eval"].get("zeroshot") or {}
     if zs.get("tasks"):
@@ -322,6 +332,9 @@ def row(cfg, cell_dir):
         r["realised_sparsity"] = "%.6f" % pr["total_sparsity"] if "total_sparsity" in pr else ""
         r["selected_sparsity"] = "%.6f" % pr["selected_sparsity"] if "selected_sparsity" in pr else ""
         r["prune_s"] = "%.2f" % pr["time_s"]["total"] if "time_s" in pr else ""
+        re = pr.get("reconstruction_error") or {}
+        r["recon_error_mean"] = "%.6f" % re["mean"] if "mean" in re else ""
+        r["recon_error_median"] = "%.6f" % re["median"] if "median" in re else ""
     for d in cfg["eval"]["ppl"]:
         p = jload(os.path.join(cell_dir, f"ppl_{d['name']}.json"))
         r["ppl_" + d["name"]] = "%.4f" % p["ppl"] if p else ""

@@ -16,6 +16,7 @@
 #include "prunekit/corpus.h"
 #include "prunekit/progress.h"
 #include "prunekit/prune.h"
+#include "prunekit/reconstruct.h"
 #include "prunekit/safetensors.h"
 #include "prune/report.h"
 #include "prunekit/sampler.h"
@@ -45,6 +46,8 @@ void validate_prune_options(const PruneOptions& opt) {
     throw InvalidSetting("owl_lambda", num(opt.owl.lambda), "must be in [0, 1)");
   if (opt.owl.enabled && !(opt.owl.m > 0 && std::isfinite(opt.owl.m)))
     throw InvalidSetting("owl_m", num(opt.owl.m), "must be a finite number > 0");
+  if (opt.refit.max_iters < 0)
+    throw InvalidSetting("reconstruct_iters", std::to_string(opt.refit.max_iters), "must be >= 0");
 }
 
 static std::string real_path(const std::string& p) {
@@ -100,6 +103,9 @@ void describe_run(const PruneOptions& opt, const SparsitySpec& spec, const Prune
   report.set("group", spec.is_nm() ? "n:m" : group_name(spec.group));
   report.set("dtype", opt.dtype == at::kFloat ? "float32" : "bfloat16");
   report.set("modules_selected", opt.modules_arg);
+  report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
+                                                    {"percdamp", opt.refit.percdamp}}
+                                             : json(nullptr));
   report.set("layers_selected", opt.layers_arg.empty() ? "all" : opt.layers_arg);
 }
 
@@ -149,7 +155,10 @@ json prune_checkpoint(const PruneOptions& opt) {
   describe_run(opt, spec, *pruner, report);
 
   const StatsKind kind = pruner->needs();
-  const bool needs_data = kind != StatsKind::None || !allocator->calibration_pass().empty();
+  // Every method that streams calibration data (and any under --reconstruct) also accumulates each
+  // Linear's Gram matrix: the report's reconstruction error and the refit need it.
+  const bool streams = kind != StatsKind::None || opt.reconstruct;
+  const bool needs_data = streams || !allocator->calibration_pass().empty();
   const int last_selected = sel.last_layer(L);
   CalibSet calib;
   report.set("calibration", nullptr);
@@ -172,15 +181,15 @@ json prune_checkpoint(const PruneOptions& opt) {
 
   // Only the embedding rows of the calibration tokens are needed (no lm_head).
   at::Tensor hidden;
-  if (kind != StatsKind::None && last_selected >= 0) hidden = stream.embed(calib.input_ids);
+  if (streams && last_selected >= 0) hidden = stream.embed(calib.input_ids);
   std::set<std::string> written;
   SavedSelections saved;
   ProgressBar bar("prune", L, opt.quiet);
   for (int l = 0; l < L; ++l) {
     LayerWeights master = stream.load(l, at::kFloat);
     const std::array<bool, kNumLinears> want = sel.linears_of(l);
-    LayerCapture cap(kind, want);
-    if (kind != StatsKind::None && std::count(want.begin(), want.end(), true) > 0) {
+    LayerCapture cap(kind, want, /*also_gram=*/streams);
+    if (streams && std::count(want.begin(), want.end(), true) > 0) {
       auto t = report.time("forward_dense_capture");
       stream.forward(master, hidden, &cap.hook(), /*update=*/false);
       cap.finish();
@@ -193,14 +202,23 @@ json prune_checkpoint(const PruneOptions& opt) {
         PruneOutcome outcome;
         if (want[i]) {
           LinearSite site{l, i, linear_prefix(l, i) + ".weight", master.weight[i], cap.stats(i)};
+          const at::Tensor dense = streams ? master.weight[i].clone() : at::Tensor();
           outcome = pruner->prune(site, layer_spec);
+          if (streams) {
+            const double err = reconstruct_and_measure(dense, master.weight[i], outcome.keep_mask,
+                                                       cap.stats(i).hessian, opt.reconstruct ? &opt.refit : nullptr,
+                                                       outcome.extra);
+            report.add_reconstruction_error(err);
+            if (opt.save_masks)
+              saved.stats[linear_prefix(l, i) + ".reconstruction_error"] = at::full({1}, err, at::kDouble);
+          }
           if (opt.save_masks) saved.add(linear_prefix(l, i), outcome.keep_mask, cap.stats(i));
         }
         report.add_module(l, i, master.weight[i], outcome.keep_mask, outcome.extra);
       }
       report.end_layer(l, *allocator);
     }
-    if (kind != StatsKind::None && l < last_selected) {
+    if (streams && l < last_selected) {
       // Layer l+1 is calibrated on the outputs of the already-pruned layer l, as upstream.
       auto t = report.time("forward_pruned");
       stream.forward(master, hidden, nullptr, /*update=*/true);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace prunekit {
 
@@ -185,6 +186,30 @@ at::Tensor refit_kept_weights(const at::Tensor& dense, const at::Tensor& pruned,
   }
   if (extra) *extra = info;
   return result;
+}
+
+double reconstruct_and_measure(const at::Tensor& dense, at::Tensor& weight, const at::Tensor& keep,
+                               const at::Tensor& gram, const RefitOptions* refit, nlohmann::json& extra) {
+  if (refit) {
+    nlohmann::json info;
+    weight.copy_(refit_kept_weights(dense, weight, keep, gram, *refit, &info));
+    extra["reconstruct"] = info;
+  }
+  const double err = reconstruction_error(dense, weight, gram);
+  extra["reconstruction_error"] = std::isfinite(err) ? nlohmann::json(err) : nlohmann::json(nullptr);
+  return err;
+}
+
+nlohmann::json summarize_errors(std::vector<double> errors) {
+  errors.erase(std::remove_if(errors.begin(), errors.end(), [](double e) { return !std::isfinite(e); }), errors.end());
+  if (errors.empty()) return nullptr;
+  std::sort(errors.begin(), errors.end());
+  double sum = 0;
+  for (double e : errors) sum += e;
+  const size_t n = errors.size();
+  const double median = n % 2 ? errors[n / 2] : 0.5 * (errors[n / 2 - 1] + errors[n / 2]);
+  return {{"modules", n}, {"mean", sum / double(n)}, {"median", median}, {"max", errors.back()},
+          {"definition", "||X(W - W_pruned)^T||^2 / ||X W^T||^2 per Linear, X its calibration inputs"}};
 }
 
 double reconstruction_error(const at::Tensor& dense, const at::Tensor& pruned, const at::Tensor& gram) {

@@ -1,5 +1,7 @@
 #include "prune/report.h"
 
+#include "prunekit/reconstruct.h"
+
 #include <cstdio>
 
 namespace prunekit {
@@ -56,6 +58,7 @@ nlohmann::json PruneReport::finish(double total_seconds) {
   r["pruned_weights"] = total_pruned_;
   r["layers"] = layers_;
   r["modules"] = modules_;
+  r["reconstruction_error"] = summarize_errors(recon_errors_);
   nlohmann::json phases = phases_;
   phases["total"] = phases.value("total", 0.0) + total_seconds;
   r["time_s"] = phases;

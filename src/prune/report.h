@@ -33,6 +33,8 @@ class PruneReport {
   // One Linear after pruning: `keep` is its keep mask (undefined when it was not selected).
   void add_module(int layer, int linear, const at::Tensor& weight, const at::Tensor& keep,
                   const nlohmann::json& extra);
+  // The reconstruction error ||X(W-Ŵ)ᵀ||²/||XWᵀ||² of one pruned Linear (summarised at finish()).
+  void add_reconstruction_error(double error) { recon_errors_.push_back(error); }
   // Close the layer's entry in layers[] (the allocator adds what it knows about the layer).
   void end_layer(int layer, const Allocator& allocator);
   // A top-level field (calibration, owl, method, ...).
@@ -49,6 +51,7 @@ class PruneReport {
   int64_t layer_pruned_ = 0, layer_numel_ = 0;
   int64_t total_pruned_ = 0, total_numel_ = 0, sel_pruned_ = 0, sel_numel_ = 0;
   bool warned_partial_group_ = false;
+  std::vector<double> recon_errors_;
 };
 
 }  // namespace prunekit

@@ -106,6 +106,11 @@ int main(int argc, char** argv) {
       ->check(cli::IndexRanges());
   std::list<MethodParamFlag> param_flags;
   add_method_param_flags(app, param_flags);
+  app.add_flag("--reconstruct", opt.reconstruct,
+               "after any method's mask, re-fit the kept weights to the dense layer's outputs (conjugate gradient "
+               "on the fixed mask against the Linear's calibration X^T X); the mask does not change");
+  app.add_option("--reconstruct-iters", opt.refit.max_iters, "--reconstruct: conjugate-gradient iterations")
+      ->capture_default_str()->check(cli::Integer(0, 100000));
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
