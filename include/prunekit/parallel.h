@@ -13,7 +13,9 @@
 // Wait policy of an idle worker: spin on the counter (pause, and a sched_yield every 64 polls so
 // that another process on that core is not starved) for a short window -- decode's regions come
 // back to back -- then sleep on a condition variable. $PRUNEKIT_SPIN_US sets the window
-// (microseconds, default 200; 0 = sleep at once).
+// (microseconds, default 200; 0 = sleep at once). A worker preempted while it holds a chunk still
+// makes the caller wait; when regions keep waiting for one (> 1 ms and longer than the caller's own
+// share, 3 times), the next 64 regions run on the caller alone, then threads are tried again.
 #pragma once
 #include <cstdint>
 #include <functional>

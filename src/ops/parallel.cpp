@@ -45,8 +45,18 @@ class Pool {
 
   int spin_us() const { return spin_us_; }
 
+  // True while the caller should run regions alone (see run()).
+  bool solo() {
+    int left = solo_left_.load(std::memory_order_relaxed);
+    while (left > 0)
+      if (solo_left_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) return true;
+    return false;
+  }
+
   void run(int64_t n, int64_t grain, int threads, const std::function<void(int64_t, int64_t)>& f) {
+    using Clock = std::chrono::steady_clock;
     std::lock_guard<std::mutex> one_region(region_mu_);  // regions from different callers queue
+    const auto start = Clock::now();
     ensure_workers(threads - 1);
     int64_t chunks = (n + grain - 1) / grain;
     if (chunks > kMaxChunks) {
@@ -68,13 +78,28 @@ class Pool {
     t_in_region = true;
     work();
     t_in_region = false;
+    const auto worked = Clock::now();
     // Only chunks a worker has claimed can still be running: wait for them.
     for (int polls = 0; done_.load(std::memory_order_acquire) < chunks; ++polls) {
       _mm_pause();
       if ((polls & 63) == 63) sched_yield();
     }
     fn_ = nullptr;
+    // A worker preempted while it holds a chunk (an oversubscribed machine) makes the caller wait
+    // for a scheduler slice. When that happens in 3 regions without a clean one between, the
+    // next kSoloRegions regions run on the caller alone, then threads are tried again.
+    const auto waited = Clock::now() - worked;
+    if (waited > std::chrono::milliseconds(1) && waited > worked - start) {
+      if (++late_regions_ >= 3) {
+        late_regions_ = 0;
+        solo_left_.store(kSoloRegions, std::memory_order_relaxed);
+      }
+    } else if (late_regions_ > 0) {
+      --late_regions_;
+    }
   }
+
+  static constexpr int kSoloRegions = 64;
 
  private:
   // Claim and run chunks of the current region until none is left.
@@ -144,6 +169,8 @@ class Pool {
   std::atomic<uint64_t> ticket_{0};
   std::atomic<int64_t> done_{0};
   std::atomic<int> sleepers_{0};
+  int late_regions_ = 0;             // under region_mu_
+  std::atomic<int> solo_left_{0};
   std::mutex sleep_mu_;
   std::condition_variable wake_;
 };
@@ -159,7 +186,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int threads = at::get_num_threads();
-  if (threads <= 1 || n <= grain || t_in_region) {
+  if (threads <= 1 || n <= grain || t_in_region || pool().solo()) {
     f(0, n);
     return;
   }
@@ -171,14 +198,16 @@ std::string wait_policy() {
   std::string s = "prunekit pool: caller + " + std::to_string(std::max(0, at::get_num_threads() - 1)) +
                   " workers claiming chunks; idle worker: ";
   if (spin > 0) s += "spin " + std::to_string(spin) + " us (pause, sched_yield every 64 polls), then ";
-  return s + "sleep ($PRUNEKIT_SPIN_US)";
+  return s + "sleep ($PRUNEKIT_SPIN_US); after 3 regions that waited > 1 ms for a preempted worker, " +
+         std::to_string(Pool::kSoloRegions) + " regions on the caller alone";
 }
 
 int parallel_threads_used(int64_t n) {
   std::mutex mu;
   std::set<std::thread::id> ids;
-  const size_t expect = static_cast<size_t>(std::min<int64_t>(n, std::max(1, at::get_num_threads())));
-  parallel_for(n, 1, [&](int64_t, int64_t) {
+  const int threads = std::max(1, at::get_num_threads());
+  const size_t expect = static_cast<size_t>(std::min<int64_t>(n, threads));
+  const std::function<void(int64_t, int64_t)> chunk = [&](int64_t, int64_t) {
     {
       std::lock_guard<std::mutex> lock(mu);
       ids.insert(std::this_thread::get_id());
@@ -193,7 +222,11 @@ int parallel_threads_used(int64_t n) {
       }
       std::this_thread::yield();
     }
-  });
+  };
+  // Straight to the pool (not parallel_for): the diagnostic asks what the threads do, not whether
+  // an earlier oversubscribed stretch put the caller in its solo period.
+  if (threads > 1 && n > 1 && !t_in_region) pool().run(n, 1, threads, chunk);
+  else chunk(0, n);
   return static_cast<int>(ids.size());
 }
 
