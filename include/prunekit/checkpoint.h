@@ -22,18 +22,20 @@ class Checkpoint {
 
   // Tensor names in storage order (shard by shard, data offset order within a shard).
   std::vector<std::string> names() const;
-  bool has(const std::string& name) const;  // true for a tied lm_head absent from the files
+  bool has(const std::string& name) const;  // true for a tied pair stored under the other name
   // Stored info; for an absent tied lm_head, the embedding's info.
   const TensorInfo& info(const std::string& name) const;
   // Which shard file (basename) holds it.
   std::string shard_of(const std::string& name) const;
-  // Zero-copy view in the stored dtype. "lm_head.weight" falls back to the embedding when tied.
+  // Zero-copy view in the stored dtype. With tie_word_embeddings, "lm_head.weight" and
+  // "model.embed_tokens.weight" each fall back to the other when only one is stored.
   at::Tensor view(const std::string& name) const;
   // Owned copy converted to `dtype` (a fresh tensor, safe to modify).
   at::Tensor load(const std::string& name, at::ScalarType dtype) const;
   // Release the resident pages of a tensor once its layer is done.
   void release(const std::string& name) const;
-  // Check every tensor that a LLaMA forward needs exists (InputError naming the first missing).
+  // Check every tensor the config implies exists with its shape (LlamaConfig::expected_tensors;
+  // InputError naming the first missing or misshapen one).
   void require_llama_tensors() const;
 
  private:

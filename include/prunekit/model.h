@@ -1,4 +1,5 @@
-// The LLaMA decoder forward (transformers' conventions), one decoder layer at a time.
+// The LLaMA-family decoder forward (transformers' conventions; Llama, Mistral, Qwen2, Qwen3), one
+// decoder layer at a time.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -27,6 +28,7 @@ std::string linear_prefix(int layer, int id);
 struct LayerWeights {
   int index = -1;
   at::Tensor input_norm, post_norm;
+  at::Tensor q_norm, k_norm;                   // [head_dim], Qwen3 only (undefined otherwise)
   std::array<at::Tensor, kNumLinears> weight;  // [out, in]
   std::array<at::Tensor, kNumLinears> bias;    // undefined when the config has none
 };
@@ -64,12 +66,13 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
                          const Rope& rope, const ForwardOptions& opt = {});
 
 // Causal attention of one sequence as transformers' eager attention: q [nh, T, D], k/v
-// [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position Tk - T + t; returns
+// [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position p = Tk - T + t sees
+// keys j <= p, and with window > 0 only j > p - window (Mistral's sliding window); returns
 // [T, nh * D]. Auto: the fused fp32 kernel (src/ops/kernels.h) for fp32 on CPU unless
 // $PRUNEKIT_ATTENTION=eager, else LibTorch ops (what every other dtype uses).
 enum class AttentionImpl { Auto, Eager, Fused };
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            AttentionImpl impl = AttentionImpl::Auto);
+                            AttentionImpl impl = AttentionImpl::Auto, int64_t window = -1);
 
 // RMSNorm in fp32 as transformers: weight * (x.float() * rsqrt(mean(x^2) + eps)).to(dtype)
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);

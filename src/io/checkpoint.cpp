@@ -110,7 +110,12 @@ std::vector<std::string> Checkpoint::names() const {
 // The stored name that `name` reads from, or "" when absent.
 std::string Checkpoint::resolve(const std::string& name) const {
   if (where_.count(name)) return name;
-  if (name == kLmHead && config_.tie_word_embeddings && where_.count(kEmbed)) return kEmbed;
+  // Tied embeddings: transformers shares one matrix, which a checkpoint may store under either
+  // name (save_pretrained usually keeps the embedding; some writers keep only lm_head.weight).
+  if (config_.tie_word_embeddings) {
+    if (name == kLmHead && where_.count(kEmbed)) return kEmbed;
+    if (name == kEmbed && where_.count(kLmHead)) return kLmHead;
+  }
   return "";
 }
 
@@ -147,22 +152,19 @@ void Checkpoint::release(const std::string& name) const {
 }
 
 void Checkpoint::require_llama_tensors() const {
-  std::vector<std::string> need = {kEmbed, "model.norm.weight", kLmHead};
-  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    need.push_back(p + "input_layernorm.weight");
-    need.push_back(p + "post_attention_layernorm.weight");
-    for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) {
-      need.push_back(p + "self_attn." + proj + ".weight");
-      if (config_.attention_bias) need.push_back(p + "self_attn." + proj + ".bias");
+  for (const ExpectedTensor& e : config_.expected_tensors()) {
+    if (!has(e.name)) {
+      const bool tied_pair = e.name == kEmbed || e.name == kLmHead;
+      throw InputError(dir_ + ": missing tensor " + e.name +
+                       (tied_pair && !config_.tie_word_embeddings && has(e.name == kEmbed ? kLmHead : kEmbed)
+                            ? " (config.json has tie_word_embeddings false)"
+                            : ""));
     }
-    for (const char* proj : {"gate_proj", "up_proj", "down_proj"}) {
-      need.push_back(p + "mlp." + proj + ".weight");
-      if (config_.mlp_bias) need.push_back(p + "mlp." + proj + ".bias");
-    }
+    const TensorInfo& t = info(e.name);
+    if (t.shape != e.shape)
+      throw InputError(dir_ + ": tensor " + t.name + " has shape " + c10::str(at::IntArrayRef(t.shape)) +
+                       ", config.json implies " + c10::str(at::IntArrayRef(e.shape)));
   }
-  for (const std::string& n : need)
-    if (!has(n)) throw InputError(dir_ + ": missing tensor " + n);
 }
 
 // ---------------------------------------------------------------------------------------------

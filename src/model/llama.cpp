@@ -1,5 +1,7 @@
-// LLaMA decoder forward with transformers' conventions: RMSNorm in fp32, rotate-half RoPE,
-// grouped-query attention (kv heads repeated), additive causal mask, fp32 softmax, SiLU-gated MLP.
+// LLaMA-family decoder forward with transformers' conventions: RMSNorm in fp32, rotate-half RoPE,
+// grouped-query attention (kv heads repeated), additive causal mask (+ Mistral's sliding window),
+// fp32 softmax, SiLU-gated MLP; Linear biases where the family has them (Qwen2 q/k/v, Llama
+// attention_bias/mlp_bias) and Qwen3's per-head q/k RMSNorm before RoPE.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -38,11 +40,13 @@ LayerWeights load_layer(const Checkpoint& ck, int layer, at::ScalarType dtype) {
   const std::string p = "model.layers." + std::to_string(layer) + ".";
   w.input_norm = ck.load(p + "input_layernorm.weight", dtype);
   w.post_norm = ck.load(p + "post_attention_layernorm.weight", dtype);
+  if (cfg.qk_norm) {
+    w.q_norm = ck.load(p + "self_attn.q_norm.weight", dtype);
+    w.k_norm = ck.load(p + "self_attn.k_norm.weight", dtype);
+  }
   for (int i = 0; i < kNumLinears; ++i) {
     w.weight[i] = ck.load(linear_prefix(layer, i) + ".weight", dtype);
-    const bool has_bias = i <= kO ? cfg.attention_bias : cfg.mlp_bias;
-    if (has_bias && ck.has(linear_prefix(layer, i) + ".bias"))
-      w.bias[i] = ck.load(linear_prefix(layer, i) + ".bias", dtype);
+    if (cfg.has_bias(i)) w.bias[i] = ck.load(linear_prefix(layer, i) + ".bias", dtype);
   }
   return w;
 }
@@ -51,6 +55,8 @@ void release_layer(const Checkpoint& ck, int layer) {
   const std::string p = "model.layers." + std::to_string(layer) + ".";
   ck.release(p + "input_layernorm.weight");
   ck.release(p + "post_attention_layernorm.weight");
+  ck.release(p + "self_attn.q_norm.weight");  // release() ignores names the checkpoint lacks
+  ck.release(p + "self_attn.k_norm.weight");
   for (int i = 0; i < kNumLinears; ++i) {
     ck.release(linear_prefix(layer, i) + ".weight");
     if (ck.has(linear_prefix(layer, i) + ".bias")) ck.release(linear_prefix(layer, i) + ".bias");
@@ -73,6 +79,8 @@ static at::Tensor inverse_frequencies(const LlamaConfig& cfg) {
     at::Tensor smoothed = (1 - smooth) * scaled / rs.factor + smooth * scaled;
     at::Tensor medium = at::logical_not(wavelen < high_wavelen) & at::logical_not(wavelen > low_wavelen);
     inv = at::where(medium, smoothed, scaled);
+  } else if (cfg.rope_scaling.type == "linear") {
+    inv = inv / cfg.rope_scaling.factor;  // transformers >= 4.45 scales the frequencies, not positions
   }
   return inv;
 }
@@ -80,7 +88,6 @@ static at::Tensor inverse_frequencies(const LlamaConfig& cfg) {
 Rope::Rope(const LlamaConfig& cfg, int64_t max_len) {
   at::Tensor inv = inverse_frequencies(cfg);
   at::Tensor t = at::arange(max_len, at::kLong).to(at::kFloat);
-  if (cfg.rope_scaling.type == "linear") t = t / cfg.rope_scaling.factor;
   at::Tensor freqs = at::outer(t, inv);
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   cos = emb.cos();
@@ -119,8 +126,10 @@ static at::Tensor linear(const LayerWeights& w, int id, const at::Tensor& x, con
 // position (Tk - T + t). Heads are grouped per kv head (head h uses kv head h / n_rep, as
 // transformers' repeat_kv), so no repeated copy of k/v is made. Queries are processed in row
 // blocks that see only the keys they may attend to: the score block stays cache-sized and the
-// masked upper triangle is mostly never computed.
-static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t n_rep) {
+// masked upper triangle is mostly never computed. window > 0: query at position p sees only keys
+// j > p - window (Mistral's sliding window, transformers' sliding_window_overlay).
+static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t n_rep,
+                         int64_t window) {
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2);
   const int64_t kvh = k.size(0), Tk = k.size(1), offset = Tk - T;
   const double scale = 1.0 / std::sqrt(double(D));
@@ -130,16 +139,23 @@ static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Ten
   for (int64_t r0 = 0; r0 < T; r0 += block) {
     const int64_t rows = std::min(block, T - r0);
     const int64_t visible = std::min(Tk, offset + r0 + rows);  // keys the block's last row sees
+    // Keys before `first` are outside every row's window.
+    const int64_t first = window > 0 ? std::max<int64_t>(0, offset + r0 + 1 - window) : 0;
+    const int64_t span = visible - first;
     at::Tensor qb = qg.narrow(2, r0, rows).reshape({kvh, n_rep * rows, D});
-    at::Tensor scores = at::bmm(qb, k.narrow(1, 0, visible).transpose(1, 2)).mul_(scale).to(at::kFloat);
-    if (offset + r0 + 1 < visible) {
-      // Row r (absolute offset + r0 + r) may see keys j <= offset + r0 + r.
-      at::Tensor j = at::arange(visible, at::kLong).view({1, -1});
+    at::Tensor scores =
+        at::bmm(qb, k.narrow(1, first, span).transpose(1, 2)).mul_(scale).to(at::kFloat);
+    const bool windowed = window > 0 && offset + r0 + rows - window > first;
+    if (offset + r0 + 1 < visible || windowed) {
+      // Row r (absolute p = offset + r0 + r) may see keys p - window < j <= p.
+      at::Tensor j = at::arange(first, visible, at::kLong).view({1, -1});
       at::Tensor limit = at::arange(offset + r0, offset + r0 + rows, at::kLong).view({-1, 1});
-      scores.view({kvh, n_rep, rows, visible}).masked_fill_(j > limit, -std::numeric_limits<float>::infinity());
+      at::Tensor masked = j > limit;
+      if (window > 0) masked = masked | (j <= limit - window);
+      scores.view({kvh, n_rep, rows, span}).masked_fill_(masked, -std::numeric_limits<float>::infinity());
     }
     at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
-    at::Tensor ob = at::bmm(probs, v.narrow(1, 0, visible));  // [kvh, n_rep*rows, D]
+    at::Tensor ob = at::bmm(probs, v.narrow(1, first, span));  // [kvh, n_rep*rows, D]
     out.narrow(2, r0, rows).copy_(ob.view({kvh, n_rep, rows, D}));
   }
   return out.view({nh, T, D});
@@ -161,7 +177,7 @@ static AttnKernel default_attention_kernel() {
 // Same contract as attend() for fp32, written straight into out [T, nh * D] (contiguous): one
 // fused pass per query row (src/ops/kernels.h) instead of five LibTorch ops over the scores.
 static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                         int64_t n_rep, at::Tensor out) {
+                         int64_t n_rep, int64_t window, at::Tensor out) {
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), kvh = k.size(0), Tk = k.size(1);
   const at::Tensor qc = q.contiguous();
   const at::Tensor kT = k.transpose(1, 2).contiguous();  // [kvh, D, Tk]: keys contiguous per d
@@ -179,6 +195,7 @@ static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tenso
     task.Tk = Tk;
     task.D = D;
     task.offset = Tk - T;
+    task.window = window;
     task.scale = static_cast<float>(1.0 / std::sqrt(double(D)));
     task.scratch = scratch.data();
     kernel(task);
@@ -186,7 +203,7 @@ static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tenso
 }
 
 static void causal_attention_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, at::Tensor out,
-                                  AttentionImpl impl) {
+                                  AttentionImpl impl, int64_t window) {
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), n_rep = nh / k.size(0);
   AttnKernel fused = nullptr;
   if (impl != AttentionImpl::Eager && q.scalar_type() == at::kFloat && q.is_cpu()) {
@@ -194,19 +211,20 @@ static void causal_attention_into(const at::Tensor& q, const at::Tensor& k, cons
                                          : default_attention_kernel();
   }
   if (fused && out.is_contiguous()) {
-    attend_fused(fused, q, k, v, n_rep, out);
+    attend_fused(fused, q, k, v, n_rep, window, out);
   } else if (fused) {
     at::Tensor tmp = at::empty({T, nh * D}, q.options());
-    attend_fused(fused, q, k, v, n_rep, tmp);
+    attend_fused(fused, q, k, v, n_rep, window, tmp);
     out.copy_(tmp);
   } else {
-    out.copy_(attend(q, k, v, n_rep).transpose(0, 1).reshape({T, nh * D}));
+    out.copy_(attend(q, k, v, n_rep, window).transpose(0, 1).reshape({T, nh * D}));
   }
 }
 
-at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, AttentionImpl impl) {
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, AttentionImpl impl,
+                            int64_t window) {
   at::Tensor out = at::empty({q.size(1), q.size(0) * q.size(2)}, q.options());
-  causal_attention_into(q, k, v, out, impl);
+  causal_attention_into(q, k, v, out, impl, window);
   return out;
 }
 
@@ -223,9 +241,17 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
   capture(kQ, h);
   capture(kK, h);
   capture(kV, h);
-  at::Tensor q = linear(w, kQ, h, opt).view({B, T, nh, D}).transpose(1, 2);
-  at::Tensor k = linear(w, kK, h, opt).view({B, T, kvh, D}).transpose(1, 2);
+  at::Tensor q = linear(w, kQ, h, opt).view({B, T, nh, D});
+  at::Tensor k = linear(w, kK, h, opt).view({B, T, kvh, D});
   at::Tensor v = linear(w, kV, h, opt).view({B, T, kvh, D}).transpose(1, 2);
+  if (w.q_norm.defined()) {
+    // Qwen3: RMSNorm of each head's q and k over head_dim, before RoPE. The weights stay in the
+    // dtype they were loaded in (a pruning master copy is fp32); cast to the compute dtype.
+    q = rms_norm(q, w.q_norm.to(q.scalar_type()), cfg.rms_norm_eps);
+    k = rms_norm(k, w.k_norm.to(k.scalar_type()), cfg.rms_norm_eps);
+  }
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
   at::Tensor cos = rope.cos.narrow(0, opt.pos0, T), sin = rope.sin.narrow(0, opt.pos0, T);
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
@@ -246,7 +272,8 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
   // One sequence per task: the per-sequence ops are small, and intra-op threading of many
   // small ops costs more in synchronisation than it gains (measured 9x slower on stories260K).
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) causal_attention_into(q[b], k[b], v[b], attn[b], AttentionImpl::Auto);
+    for (int64_t b = b0; b < b1; ++b)
+      causal_attention_into(q[b], k[b], v[b], attn[b], AttentionImpl::Auto, cfg.attention_window());
   });
   capture(kO, attn);
   at::Tensor hidden = x + linear(w, kO, attn, opt);
@@ -262,10 +289,10 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
 
 ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype) {
   ModelHead m;
-  // A tied lm_head absent from the files is the embedding (Checkpoint resolves the name);
-  // share the storage instead of holding a second copy.
+  // A tied pair stored once (under either name; Checkpoint resolves it) is one matrix: share the
+  // storage instead of holding a second copy.
   const bool tied_absent = ck.config().tie_word_embeddings &&
-                           ck.info("lm_head.weight").name == "model.embed_tokens.weight";
+                           ck.info("lm_head.weight").name == ck.info("model.embed_tokens.weight").name;
   // An untied embedding is only gathered from: keep it in its stored precision (half the bytes
   // of fp32 for bf16/f16 checkpoints) and widen the gathered rows.
   const at::ScalarType stored = to_scalar_type(ck.info("model.embed_tokens.weight").dtype);

@@ -21,7 +21,8 @@ namespace ops {
 // time, vectorised over the keys. On small models (head_dim 8-64) eager attention is a chain of
 // small LibTorch ops (bmm, scale, mask, softmax, bmm) whose passes over the score matrix dominate.
 // One (sequence, kv head) task. Query row i in [0, n_rep * T) is head rep r = i / T of the group
-// at position t = i % T; it sees keys j <= offset + t (offset = Tk - T: the cached prefix).
+// at position t = i % T; it sees keys j <= offset + t (offset = Tk - T: the cached prefix), and
+// with a sliding window only j > offset + t - window.
 struct AttnTask {
   const float* q;   // [n_rep, T, D] contiguous
   const float* kT;  // [D, Tk] keys transposed
@@ -29,6 +30,7 @@ struct AttnTask {
   float* out;       // row i -> out + t * out_row_stride + r * D (D contiguous floats)
   int64_t out_row_stride;
   int64_t n_rep, T, Tk, D, offset;
+  int64_t window;   // keys a query sees at most (itself included); <= 0: no window
   float scale;      // applied to q.k after the dot product, as eager attention
   float* scratch;   // Tk floats
 };

@@ -1,5 +1,7 @@
-// make-synthetic: write a random LLaMA checkpoint with the real hyperparameters of a known model.
-// Tensors are generated and written one at a time, so even llama-3-8b needs only one tensor in memory.
+// make-synthetic: write a random checkpoint (Llama, Qwen2 or Qwen3 architecture) with the real
+// hyperparameters of a known model. Tensors are generated and written one at a time, so even an
+// 8B model needs only one tensor in memory. The tensor list is the config's own
+// (LlamaConfig::expected_tensors), so the checkpoint is exactly what the loader expects.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -27,6 +29,9 @@ struct Shape {
   bool tied;
   int64_t bos, eos;
   const char* default_dtype;
+  const char* arch = "llama";  // llama | qwen2 | qwen3
+  int64_t head_dim = 0;        // 0: hidden / heads
+  bool llama3_rope = false;    // Llama-3.1's rope_scaling {llama3, factor 8, 1, 4, 8192}
 };
 
 const std::map<std::string, Shape>& shapes() {
@@ -36,8 +41,20 @@ const std::map<std::string, Shape>& shapes() {
       {"tinyllama-1.1b", {2048, 5632, 22, 32, 4, 32000, 2048, 10000.0, 1e-5, false, 1, 2, "bf16"}},
       {"llama-2-7b", {4096, 11008, 32, 32, 32, 32000, 4096, 10000.0, 1e-5, false, 1, 2, "f16"}},
       {"llama-3-8b", {4096, 14336, 32, 32, 8, 128256, 8192, 500000.0, 1e-5, false, 128000, 128001, "bf16"}},
+      // meta-llama/Llama-3.1-8B, Qwen/Qwen2.5-7B, Qwen/Qwen3-8B config.json values.
+      {"llama-3.1-8b", {4096, 14336, 32, 32, 8, 128256, 131072, 500000.0, 1e-5, false, 128000, 128001, "bf16",
+                        "llama", 128, true}},
+      {"qwen2.5-7b", {3584, 18944, 28, 28, 4, 152064, 131072, 1000000.0, 1e-6, false, 151643, 151643, "bf16",
+                      "qwen2"}},
+      {"qwen3-8b", {4096, 12288, 36, 32, 8, 151936, 40960, 1000000.0, 1e-6, false, 151643, 151645, "bf16",
+                    "qwen3", 128}},
   };
   return s;
+}
+
+// The shape --arch alone stands for.
+const char* default_shape_of(const std::string& arch) {
+  return arch == "qwen2" ? "qwen2.5-7b" : arch == "qwen3" ? "qwen3-8b" : "llama-3.1-8b";
 }
 
 DType parse_dtype(const std::string& s) {
@@ -49,31 +66,45 @@ const char* torch_dtype_name(DType d) {
   return d == DType::F32 ? "float32" : d == DType::F16 ? "float16" : "bfloat16";
 }
 
+// config.json as transformers writes it for the architecture (the fields its config class has).
 nlohmann::ordered_json config_json(const Shape& s, DType dtype) {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"attention_bias", false},
-          {"attention_dropout", 0.0},
-          {"bos_token_id", s.bos},
-          {"eos_token_id", s.eos},
-          {"head_dim", s.hidden / s.heads},
-          {"hidden_act", "silu"},
-          {"hidden_size", s.hidden},
-          {"initializer_range", 0.02},
-          {"intermediate_size", s.intermediate},
-          {"max_position_embeddings", s.max_pos},
-          {"mlp_bias", false},
-          {"model_type", "llama"},
-          {"num_attention_heads", s.heads},
-          {"num_hidden_layers", s.layers},
-          {"num_key_value_heads", s.kv_heads},
-          {"pretraining_tp", 1},
-          {"rms_norm_eps", s.rms_eps},
-          {"rope_scaling", nullptr},
-          {"rope_theta", s.rope_theta},
-          {"tie_word_embeddings", s.tied},
-          {"torch_dtype", torch_dtype_name(dtype)},
-          {"use_cache", true},
-          {"vocab_size", s.vocab}};
+  const std::string arch = s.arch;
+  const int64_t head_dim = s.head_dim > 0 ? s.head_dim : s.hidden / s.heads;
+  nlohmann::ordered_json c;
+  c["architectures"] = {arch == "qwen2" ? "Qwen2ForCausalLM" : arch == "qwen3" ? "Qwen3ForCausalLM" : "LlamaForCausalLM"};
+  if (arch != "qwen2") c["attention_bias"] = false;
+  c["attention_dropout"] = 0.0;
+  c["bos_token_id"] = s.bos;
+  c["eos_token_id"] = s.eos;
+  if (arch != "qwen2") c["head_dim"] = head_dim;
+  c["hidden_act"] = "silu";
+  c["hidden_size"] = s.hidden;
+  c["initializer_range"] = 0.02;
+  c["intermediate_size"] = s.intermediate;
+  c["max_position_embeddings"] = s.max_pos;
+  if (arch == "llama") c["mlp_bias"] = false;
+  if (arch != "llama") c["max_window_layers"] = s.layers;
+  c["model_type"] = arch;
+  c["num_attention_heads"] = s.heads;
+  c["num_hidden_layers"] = s.layers;
+  c["num_key_value_heads"] = s.kv_heads;
+  if (arch == "llama") c["pretraining_tp"] = 1;
+  c["rms_norm_eps"] = s.rms_eps;
+  if (s.llama3_rope)
+    c["rope_scaling"] = {{"factor", 8.0}, {"high_freq_factor", 4.0}, {"low_freq_factor", 1.0},
+                         {"original_max_position_embeddings", 8192}, {"rope_type", "llama3"}};
+  else
+    c["rope_scaling"] = nullptr;
+  c["rope_theta"] = s.rope_theta;
+  if (arch != "llama") {
+    c["sliding_window"] = arch == "qwen2" ? nlohmann::ordered_json(s.max_pos) : nlohmann::ordered_json(nullptr);
+    c["use_sliding_window"] = false;
+  }
+  c["tie_word_embeddings"] = s.tied;
+  c["torch_dtype"] = torch_dtype_name(dtype);
+  c["use_cache"] = true;
+  c["vocab_size"] = s.vocab;
+  return c;
 }
 
 struct Planned {
@@ -81,34 +112,50 @@ struct Planned {
   double std;  // 0: a norm weight, all ones
 };
 
-// Tensors in state_dict order. Scales keep activations O(1) through every layer: inputs of
-// q/k/v/gate/up are RMS-normalised, so 1/sqrt(fan_in) gives unit outputs; o_proj and down_proj
-// add into the residual, so they get a further 1/sqrt(2 * layers) (GPT-2 style).
-std::vector<Planned> plan_for(const Shape& s, DType dtype) {
-  const int64_t h = s.hidden, hd = s.hidden / s.heads, q = s.heads * hd, kv = s.kv_heads * hd;
-  const int64_t f = s.intermediate;
-  const double residual = 1.0 / std::sqrt(2.0 * static_cast<double>(s.layers));
-  auto inv_sqrt = [](int64_t n) { return 1.0 / std::sqrt(static_cast<double>(n)); };
-  std::vector<Planned> p;
-  auto add = [&](const std::string& name, std::vector<int64_t> shape, double std) {
-    p.push_back({{name, dtype, std::move(shape)}, std});
+// The config's tensors in state_dict order (a tied lm_head is not stored, as save_pretrained).
+// Scales keep activations O(1) through every layer: inputs of q/k/v/gate/up are RMS-normalised,
+// so 1/sqrt(fan_in) gives unit outputs; o_proj and down_proj add into the residual, so they get
+// a further 1/sqrt(2 * layers) (GPT-2 style). Norms are ones, biases small.
+std::vector<Planned> plan_for(const LlamaConfig& cfg, DType dtype) {
+  const double residual = 1.0 / std::sqrt(2.0 * static_cast<double>(cfg.num_hidden_layers));
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  add("model.embed_tokens.weight", {s.vocab, h}, 0.02);
-  for (int64_t i = 0; i < s.layers; ++i) {
-    const std::string l = "model.layers." + std::to_string(i) + ".";
-    add(l + "self_attn.q_proj.weight", {q, h}, inv_sqrt(h));
-    add(l + "self_attn.k_proj.weight", {kv, h}, inv_sqrt(h));
-    add(l + "self_attn.v_proj.weight", {kv, h}, inv_sqrt(h));
-    add(l + "self_attn.o_proj.weight", {h, q}, inv_sqrt(q) * residual);
-    add(l + "mlp.gate_proj.weight", {f, h}, inv_sqrt(h));
-    add(l + "mlp.up_proj.weight", {f, h}, inv_sqrt(h));
-    add(l + "mlp.down_proj.weight", {h, f}, inv_sqrt(f) * residual);
-    add(l + "input_layernorm.weight", {h}, 0.0);
-    add(l + "post_attention_layernorm.weight", {h}, 0.0);
+  std::vector<Planned> p;
+  for (const ExpectedTensor& e : cfg.expected_tensors()) {
+    double std = 0.0;
+    if (e.name == "lm_head.weight") {
+      if (cfg.tie_word_embeddings) continue;
+      std = 1.0 / std::sqrt(static_cast<double>(e.shape[1]));
+    } else if (e.name == "model.embed_tokens.weight") {
+      std = 0.02;
+    } else if (ends_with(e.name, ".bias")) {
+      std = 0.02;
+    } else if (e.shape.size() == 2) {
+      std = 1.0 / std::sqrt(static_cast<double>(e.shape[1]));
+      if (ends_with(e.name, "o_proj.weight") || ends_with(e.name, "down_proj.weight")) std *= residual;
+    }
+    p.push_back({{e.name, dtype, e.shape}, std});
   }
-  add("model.norm.weight", {h}, 0.0);
-  if (!s.tied) add("lm_head.weight", {s.vocab, h}, inv_sqrt(h));
   return p;
+}
+
+// --tokenizer: a file (tokenizer.model or tokenizer.json) or a directory whose tokenizer files
+// are all copied (tokenizer.json, tokenizer.model, tokenizer_config.json, special_tokens_map.json).
+std::vector<std::pair<std::string, std::string>> tokenizer_files(const std::string& src) {
+  std::vector<std::pair<std::string, std::string>> out;  // source path, name in the model dir
+  if (fs::is_directory(src)) {
+    for (const char* f : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
+      if (file_exists(src + "/" + f)) out.push_back({src + "/" + f, f});
+    if (out.empty() || (out[0].second != "tokenizer.json" && out[0].second != "tokenizer.model"))
+      throw InputError("--tokenizer: " + src + " holds no tokenizer.json or tokenizer.model");
+  } else if (file_exists(src)) {
+    const std::string base = fs::path(src).filename().string();
+    out.push_back({src, base == "tokenizer.json" ? "tokenizer.json" : "tokenizer.model"});
+  } else {
+    throw InputError("--tokenizer: " + src + " not found");
+  }
+  return out;
 }
 
 uint64_t splitmix64(uint64_t x) {
@@ -142,21 +189,28 @@ bool dir_is_empty(const std::string& d) { return fs::directory_iterator(d) == fs
 
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
-  CLI::App app{"Write a random LLaMA checkpoint with the hyperparameters of a known model"};
+  CLI::App app{"Write a random Llama/Qwen2/Qwen3 checkpoint with the hyperparameters of a known model"};
   app.name("make-synthetic");
-  std::string shape_name, dtype_name_s, out, max_shard = "2GB", tokenizer;
+  std::string shape_name, arch, dtype_name_s, out, max_shard = "2GB", tokenizer;
   uint64_t seed = 0;
   int threads = 0;
   int64_t layers = 0;
   std::vector<std::string> shape_names;
   for (const auto& [name, s] : shapes()) shape_names.push_back(name);
-  app.add_option("--shape", shape_name, "model shape")->required()->check(CLI::IsMember(shape_names));
+  app.add_option("--shape", shape_name, "model shape (default: the --arch's own 8B-class model)")
+      ->check(CLI::IsMember(shape_names));
+  app.add_option("--arch", arch,
+                 "architecture: llama (Llama-3.1-8B shapes), qwen2 (Qwen2.5-7B), qwen3 (Qwen3-8B); with --shape, "
+                 "that shape's sizes with this architecture's tensors (Qwen2 q/k/v biases, Qwen3 q/k norms)")
+      ->check(CLI::IsMember({"llama", "qwen2", "qwen3"}));
   app.add_option("--dtype", dtype_name_s, "stored dtype (default: the model's own)")
       ->check(CLI::IsMember({"bf16", "f16", "f32"}));
   app.add_option("--out", out, "output model directory (replaced if it holds a model)")->required();
   app.add_option("--seed", seed, "random seed (default 0)");
   app.add_option("--max-shard-size", max_shard, "shard size, e.g. 2GB, 500MB, 1GiB (default 2GB)");
-  app.add_option("--tokenizer", tokenizer, "tokenizer.model to copy into the output");
+  app.add_option("--tokenizer", tokenizer,
+                 "tokenizer to copy into the output: a tokenizer.model or tokenizer.json file, or a directory "
+                 "(its tokenizer.json, tokenizer.model, tokenizer_config.json, special_tokens_map.json)");
   app.add_option("--layers", layers,
                  "decoder layers (default: the model's own); fewer gives the model's exact per-layer shapes "
                  "at a fraction of the size, e.g. for per-token speed of a 7B-class layer");
@@ -166,20 +220,23 @@ int main(int argc, char** argv) {
 
   return guarded_main("make-synthetic", [&]() {
     set_threads(threads);
-    Shape s = shapes().at(shape_name);
+    if (shape_name.empty() && arch.empty()) throw InputError("--shape or --arch: one is required");
+    Shape s = shapes().at(shape_name.empty() ? default_shape_of(arch) : shape_name);
+    if (!arch.empty()) s.arch = arch.c_str();
     if (layers < 0) throw InputError("--layers: must be >= 1");
     if (layers > 0) s.layers = layers;
     const DType dtype = parse_dtype(dtype_name_s.empty() ? s.default_dtype : dtype_name_s);
     const uint64_t max_shard_bytes = parse_size(max_shard);
-    if (!tokenizer.empty() && !file_exists(tokenizer))
-      throw InputError("--tokenizer: " + tokenizer + " not found");
+    const auto tokenizer_copies = tokenizer.empty() ? decltype(tokenizer_files("")){} : tokenizer_files(tokenizer);
+    const std::string config_text = config_json(s, dtype).dump(2) + "\n";
+    const LlamaConfig cfg = LlamaConfig::from_json_text(config_text, "make-synthetic config");
     // Replacing a previous model is fine; wiping an unrelated directory is not.
     if (fs::exists(out) &&
         (!fs::is_directory(out) || (!dir_is_empty(out) && !file_exists(out + "/config.json"))))
       throw InputError("--out: " + out + " exists and is not a model directory; refusing to replace it");
 
     Stopwatch clock;
-    std::vector<Planned> planned = plan_for(s, dtype);
+    std::vector<Planned> planned = plan_for(cfg, dtype);
     std::vector<WritePlanEntry> plan;
     for (const Planned& p : planned) plan.push_back(p.entry);
     CheckpointWriter writer(out, plan, max_shard_bytes);
@@ -196,16 +253,17 @@ int main(int argc, char** argv) {
     {
       std::FILE* f = std::fopen(writer.temp_path("config.json").c_str(), "w");
       if (!f) throw InputError(writer.temp_path("config.json") + ": cannot create");
-      const std::string text = config_json(s, dtype).dump(2) + "\n";
-      std::fwrite(text.data(), 1, text.size(), f);
+      std::fwrite(config_text.data(), 1, config_text.size(), f);
       std::fclose(f);
     }
-    if (!tokenizer.empty()) fs::copy_file(tokenizer, writer.temp_path("tokenizer.model"));
+    for (const auto& [src, name] : tokenizer_copies) fs::copy_file(src, writer.temp_path(name));
     writer.finish();
 
     int shards = 0;
     for (const auto& e : fs::directory_iterator(out)) shards += e.path().extension() == ".safetensors";
-    std::printf("make-synthetic: wrote %s (%llu parameters, %s, %d shard%s) to %s in %.1fs\n", shape_name.c_str(),
+    const std::string what = (shape_name.empty() ? default_shape_of(arch) : shape_name) +
+                             (arch.empty() ? "" : " as " + cfg.architecture);
+    std::printf("make-synthetic: wrote %s (%llu parameters, %s, %d shard%s) to %s in %.1fs\n", what.c_str(),
                 static_cast<unsigned long long>(params), dtype_name(dtype).c_str(), shards, shards == 1 ? "" : "s",
                 out.c_str(), clock.seconds());
     return 0;
