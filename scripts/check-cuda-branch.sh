@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the CUDA 2:4 branch of bench-sparse (src/bench/cuda24.cpp, gemm_bench.cpp with
+# Compiles the CUDA 2:4 branch of bench-sparse (src/ops/cuda24.cpp, src/bench/gemm_bench.cpp with
 # PRUNEKIT_CUDA_SPARSE) against this CPU-only LibTorch, with tests/cuda_stand_in.h standing in for
 # LibTorch 2.x's cuSPARSELt ops, links a stand-in bench-sparse and runs `gemm --device cuda` on a
 # small shape: the table must have both cuSPARSELt columns and no path may disagree with the
@@ -15,10 +15,10 @@ trap 'rm -rf "$WORK"' EXIT
 ninja -C "$BUILD" bin/bench-sparse >/dev/null
 
 # The library's own compile command for each file, without the precompiled header, plus the branch.
-for src in cuda24 gemm_bench; do
-  cmd=$(ninja -C "$BUILD" -t commands "CMakeFiles/prunekit.dir/src/bench/$src.cpp.o" | tail -1 |
+for src in ops/cuda24 bench/gemm_bench; do
+  cmd=$(ninja -C "$BUILD" -t commands "CMakeFiles/prunekit.dir/src/$src.cpp.o" | tail -1 |
         sed -E 's# -include [^ ]*cmake_pch[^ ]*##; s# -o [^ ]+##; s# -MD -MT [^ ]+ -MF [^ ]+##')
-  (cd "$BUILD" && eval "$cmd -O1 -DPRUNEKIT_CUDA_SPARSE=1 -include $ROOT/tests/cuda_stand_in.h -o $WORK/$src.cpp.o")
+  (cd "$BUILD" && eval "$cmd -O1 -DPRUNEKIT_CUDA_SPARSE=1 -include $ROOT/tests/cuda_stand_in.h -o $WORK/$(basename $src).cpp.o")
 done
 cp "$BUILD/libprunekit.a" "$WORK/"
 (cd "$WORK" && ar r libprunekit.a cuda24.cpp.o gemm_bench.cpp.o)

@@ -1,4 +1,4 @@
-// Stand-ins for checking the PRUNEKIT_CUDA_SPARSE branch (src/bench/cuda24.cpp) on a CPU-only
+// Stand-ins for checking the PRUNEKIT_CUDA_SPARSE branch (src/ops/cuda24.cpp) on a CPU-only
 // LibTorch 1.13 (scripts/check-cuda-branch.sh): LibTorch 2.x's cuSPARSELt op signatures as CPU
 // functions, CUDA mapped to CPU and fp16 to bf16 (1.13 has no CPU fp16 matmul). This checks that the
 // branch compiles and that bench-sparse drives it correctly; it says nothing about cuSPARSELt itself.

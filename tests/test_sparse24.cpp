@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "prunekit/eval.h"
 #include "prunekit/model.h"
 #include "prunekit/sparse24.h"
+#include "prunekit/parallel.h"
 
 namespace sp = prunekit::sparse24;
 
@@ -90,6 +94,25 @@ TEST(Sparse24, RowSplitReallyUsesSeveralThreads) {
   at::set_num_threads(2);
   EXPECT_EQ(sp::parallel_threads_used(64), 2);
   EXPECT_EQ(sp::parallel_threads_used(1), 1);
+}
+
+// The kernels' pool: every index exactly once, region after region (decode runs thousands of short
+// regions back to back), with workers spinning, sleeping ($PRUNEKIT_SPIN_US is read once: both are
+// reached by pausing between regions) and a nested call running inline.
+TEST(Sparse24, PoolRunsEveryChunkOnceAcrossManyRegions) {
+  ThreadGuard guard;
+  at::set_num_threads(2);
+  std::vector<std::atomic<int>> hits(1000);
+  for (int region = 0; region < 300; ++region) {
+    const int64_t n = 1 + (region * 37) % 1000;
+    prunekit::ops::parallel_for(n, 1 + region % 7, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+      if (region % 50 == 0) prunekit::ops::parallel_for(4, 1, [](int64_t, int64_t) {});  // nested: inline
+    });
+    if (region % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // workers go to sleep
+    for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(hits[i].exchange(0), i < n ? 1 : 0) << "region " << region << ", index " << i;
+  }
+  EXPECT_NE(prunekit::ops::wait_policy().find("sleep"), std::string::npos);
 }
 
 TEST(Sparse24, PackUnpackRoundTrip) {

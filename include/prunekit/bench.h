@@ -31,7 +31,7 @@ extern const char* const kPathTorchF32;    // "torch_f32":  at::mm, fp32 weight 
 extern const char* const kPathTorchBf16;   // "torch_bf16": at::mm, bf16 weight and activations
 extern const char* const kPathDenseOurs;   // "dense_bf16_ours": sparse24::gemm_dense
 extern const char* const kPathSparseOurs;  // "sparse24_ours":   sparse24::gemm
-// CUDA paths (only in a build against LibTorch >= 2.1 with CUDA; see src/bench/cuda24.h): at::mm in
+// CUDA paths (only in a build against LibTorch >= 2.1 with CUDA; see src/ops/cuda24.h): at::mm in
 // fp16 / bf16, and cuSPARSELt's 2:4 matmul (at::_cslt_sparse_mm) in fp16 / bf16.
 extern const char* const kPathCudaF16;         // "cuda_f16"
 extern const char* const kPathCudaBf16;        // "cuda_bf16"
@@ -86,6 +86,7 @@ struct MachineInfo {
   int64_t l3_bytes = 0;
   std::string blas, blas_core;  // OpenBLAS config and kernel family, when OpenBLAS is loaded
   std::string env;              // threading/BLAS environment variables that were set
+  std::string wait_policy;      // how our kernels' pool workers wait (ops::wait_policy)
 };
 MachineInfo machine_info(sparse24::Isa isa);
 

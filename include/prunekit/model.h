@@ -72,7 +72,7 @@ void check_finite(const at::Tensor& hidden, int layer);
 // Causal attention of one sequence as transformers' eager attention: q [nh, T, D], k/v
 // [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position p = Tk - T + t sees
 // keys j <= p, and with window > 0 only j > p - window (Mistral's sliding window); returns
-// [T, nh * D]. Auto: the fused fp32 kernel (src/model/attention_kernel.h) for fp32 on CPU unless
+// [T, nh * D]. Auto: the fused fp32 kernel (src/ops/kernels.h) for fp32 on CPU unless
 // $PRUNEKIT_ATTENTION=eager, else LibTorch ops (what every other dtype uses).
 enum class AttentionImpl { Auto, Eager, Fused };
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

@@ -6,8 +6,8 @@
 // inside the group: 2*16 + 2*2 = 36 bits per 4 weights instead of 64 (56% of dense bf16 bytes).
 //
 // Kernels compute y[t, r] = sum_c W[r, c] * x[t, c] (x, y fp32) for any token count T; they are
-// tuned for decode (T = 1..16) and loop over token tiles beyond that. Levels: AVX-512F, AVX2+FMA,
-// portable scalar; Isa::Auto picks the best the CPU supports (or $PRUNEKIT_ISA: scalar|avx2|avx512).
+// tuned for decode (T = 1..16) and loop over token tiles beyond that. Levels (src/ops): AVX-512F,
+// AVX2+FMA, portable scalar; Isa::Auto picks the best the CPU supports (or $PRUNEKIT_ISA: scalar|avx2|avx512).
 // Work is split over output rows with at::parallel_for (honours at::set_num_threads).
 //
 // DenseBf16 is the dense bf16 baseline written with the same care (same SIMD, same threading,
@@ -30,60 +30,23 @@
 //    [rows_padded / 4][cols_padded / 32][4][32]: chunk c of row 4q + i holds columns 32c..32c+31,
 //    column 32c + 16h + d at slot 2d + h.
 #pragma once
-#include <cstdint>
-
-namespace prunekit {
-namespace sparse24_kernels {
-
-// Raw views handed to the per-ISA kernels (the *_avx2.cpp / *_avx512.cpp files see only this
-// part of the header, so they never compile LibTorch inline code with wider ISA flags).
-constexpr int64_t kSparseSuperBytes = 576;  // 4 rows x 128 columns
-struct Sparse24View {
-  const uint8_t* data;  // [rows_padded / 4][cols_padded / 128][576]
-  int64_t rows, cols_padded;
-};
-struct DenseBf16View {
-  const uint16_t* values;  // [rows_padded / 4][cols_padded / 32][4][32] bf16 bits
-  int64_t rows, cols_padded;
-};
-
-// y[t * ldy + r] = sum_c W[r, c] * x[t * ldx + c] for t < T and the rows of tiles [q0, q1)
-// (rows 4 * q0 .. min(4 * q1, rows)). x rows must hold cols_padded readable floats, zero beyond
-// the logical column count.
-void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t q0, int64_t q1);
-void sparse24_gemm_avx2(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                        int64_t ldy, int64_t q0, int64_t q1);
-void sparse24_gemm_avx512(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t q0, int64_t q1);
-void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t q0, int64_t q1);
-void dense_bf16_gemm_avx2(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t q0, int64_t q1);
-void dense_bf16_gemm_avx512(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t q0, int64_t q1);
-
-}  // namespace sparse24_kernels
-}  // namespace prunekit
-
-#ifndef PRUNEKIT_SPARSE24_KERNELS_ONLY
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <string>
+
+#include "prunekit/cpu_isa.h"
 
 namespace prunekit {
 namespace sparse24 {
 
-// Kernel level. Auto = best supported (after the $PRUNEKIT_ISA override, if set).
-enum class Isa { Auto, Scalar, Avx2, Avx512 };
-
-const char* isa_name(Isa isa);  // "auto" | "scalar" | "avx2" | "avx512"
-Isa parse_isa(const std::string& name);  // std::invalid_argument on anything else
-bool isa_supported(Isa isa);  // by this CPU (Auto and Scalar: always)
-Isa best_isa();                // best supported by the CPU, ignoring $PRUNEKIT_ISA
-// What Auto resolves to: $PRUNEKIT_ISA when set (std::invalid_argument when unknown or not
-// supported by this CPU), else best_isa(). Any other level is checked and returned as is.
-Isa resolve_isa(Isa isa);
+// Kernel levels and their detection live in src/ops (cpu_isa.h); the names stay usable here.
+using ops::Isa;
+using ops::isa_name;
+using ops::parse_isa;
+using ops::isa_supported;
+using ops::best_isa;
+using ops::resolve_isa;
 
 // Diagnostic: how many threads the kernels' row split puts to work for n row tiles (at most
 // at::get_num_threads()), through LibTorch's intra-op (OpenMP) threads.
@@ -99,7 +62,6 @@ struct Packed24 {
   at::Tensor data;  // uint8 [rows_padded / 4, cols_padded / 128 * 576], layout above
   bool defined() const { return data.defined(); }
   int64_t nbytes() const;  // bytes the kernels read
-  sparse24_kernels::Sparse24View view() const;
 };
 
 struct DenseBf16 {
@@ -108,7 +70,6 @@ struct DenseBf16 {
   at::Tensor values;  // bf16 [rows_padded / 4, cols_padded / 32 * 128], layout above
   bool defined() const { return values.defined(); }
   int64_t nbytes() const;
-  sparse24_kernels::DenseBf16View view() const;
 };
 
 // True when every group of 4 columns of every row of the 2-D weight has at most 2 nonzeros.
@@ -147,4 +108,3 @@ using Packed24 = sparse24::Packed24;
 inline at::Tensor linear_24(const at::Tensor& x, const Packed24& w) { return sparse24::linear(x, w); }
 
 }  // namespace prunekit
-#endif  // PRUNEKIT_SPARSE24_KERNELS_ONLY

@@ -13,9 +13,10 @@
 #include <thread>
 #include <tuple>
 
-#include "bench/cuda24.h"
+#include "ops/cuda24.h"
 #include "prunekit/bench.h"
 #include "prunekit/common.h"
+#include "prunekit/parallel.h"
 
 // OpenBLAS (LibTorch's BLAS here) introspection, when it is the loaded BLAS (weak: optional).
 extern "C" {
@@ -37,8 +38,8 @@ const char* const kPathCudaSparseBf16 = "cuda_sparse24_bf16";
 
 bool is_dense_path(const std::string& p) { return p.find("sparse24") == std::string::npos; }
 bool is_cuda_path(const std::string& p) { return p.rfind("cuda_", 0) == 0; }
-bool cuda_paths_available(std::string* why) { return cuda24::available(why); }
-std::string cuda_build_info() { return cuda24::build_info(); }
+bool cuda_paths_available(std::string* why) { return ops::cuda24::available(why); }
+std::string cuda_build_info() { return ops::cuda24::build_info(); }
 
 namespace {
 
@@ -162,7 +163,7 @@ Runner make_runner(const std::string& path, const at::Tensor& w, double ws_bytes
   } else if (is_cuda_path(path)) {
     const bool half = path == kPathCudaF16 || path == kPathCudaSparseF16;
     at::Tensor base = w.to(at::kCUDA, half ? at::kHalf : at::kBFloat16).contiguous();
-    if (!is_dense_path(path)) base = cuda24::compress_24(base);
+    if (!is_dense_path(path)) base = ops::cuda24::compress_24(base);
     r.bytes = static_cast<int64_t>(base.nbytes());  // cuSPARSELt form: kept values + metadata
     const int n = copies_for(r.bytes, ws_bytes);
     for (int i = 0; i < n; ++i) r.cuda.push_back(i == 0 ? base : base.clone());
@@ -190,9 +191,9 @@ void run_once(const Runner& r, int copy, Buffers& b, sparse24::Isa isa) {
   } else if (r.path == kPathCudaBf16) {
     at::mm_out(b.ycb, b.xcb, r.cuda[copy].t());
   } else if (r.path == kPathCudaSparseF16) {
-    b.yc16 = cuda24::sparse_linear(r.cuda[copy], b.xc16);
+    b.yc16 = ops::cuda24::sparse_linear(r.cuda[copy], b.xc16);
   } else if (r.path == kPathCudaSparseBf16) {
-    b.ycb = cuda24::sparse_linear(r.cuda[copy], b.xcb);
+    b.ycb = ops::cuda24::sparse_linear(r.cuda[copy], b.xcb);
   } else {
     const auto& w = r.packed[copy];
     sparse24::gemm(w, b.x.data_ptr<float>(), b.x.size(0), w.cols, b.y.data_ptr<float>(), w.rows, isa);
@@ -302,12 +303,13 @@ MachineInfo machine_info(sparse24::Isa isa) {
   m.l3_bytes = l3_cache_bytes();
   if (openblas_get_config) m.blas = openblas_get_config();
   if (openblas_get_corename) m.blas_core = openblas_get_corename();
-  for (const char* var : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_CORETYPE", "PRUNEKIT_ISA"}) {
+  for (const char* var : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_CORETYPE", "PRUNEKIT_ISA", "PRUNEKIT_SPIN_US"}) {
     if (const char* v = std::getenv(var)) {
       if (!m.env.empty()) m.env += " ";
       m.env += std::string(var) + "=" + v;
     }
   }
+  m.wait_policy = ops::wait_policy();
   return m;
 }
 
@@ -321,7 +323,7 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
     cuda = cuda || is_cuda_path(p);
   }
   std::string why;
-  if (cuda && !cuda24::available(&why)) throw InvalidSetting("paths", "", "CUDA paths unavailable: " + why);
+  if (cuda && !ops::cuda24::available(&why)) throw InvalidSetting("paths", "", "CUDA paths unavailable: " + why);
   double ws = opt.working_set_mb * 1024.0 * 1024.0;
   if (opt.working_set_mb < 0) ws = std::max<double>(2.0 * static_cast<double>(l3_cache_bytes()), 256.0 * 1024 * 1024);
   const sparse24::Isa isa = sparse24::resolve_isa(opt.isa);
@@ -375,7 +377,7 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
         run_once(runners[p], next_copy[p], b, isa);
         next_copy[p] = (next_copy[p] + 1) % runners[p].copies();
       }
-      if (on_cuda) cuda24::synchronize();
+      if (on_cuda) ops::cuda24::synchronize();
       return sw.seconds() / calls;
     };
     for (int64_t T : tokens) {
@@ -568,7 +570,8 @@ nlohmann::json gemm_json(const MachineInfo& m, const GemmBenchOptions& opt,
   nlohmann::json j;
   j["machine"] = {{"cpu", m.cpu},     {"cores", m.cores},       {"threads", m.threads},
                   {"isa", m.isa},     {"torch", m.torch},       {"l3_bytes", m.l3_bytes},
-                  {"blas", m.blas},   {"blas_core", m.blas_core}, {"env", m.env}};
+                  {"blas", m.blas},   {"blas_core", m.blas_core}, {"env", m.env},
+                  {"wait_policy", m.wait_policy}};
   j["options"] = {{"iters", opt.iters},
                   {"warmup", opt.warmup},
                   {"max_seconds_per_cell", opt.max_seconds},

@@ -1,4 +1,5 @@
 #include "prunekit/common.h"
+#include "prunekit/cpu_isa.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -60,11 +61,8 @@ static const char* openblas_coretype_fix() {
   std::string core = corename();
   for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (core != "prescott") return nullptr;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    return "SkylakeX";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  if (ops::cpu_has_avx512()) return "SkylakeX";
+  if (ops::cpu_has_avx2_fma()) return "Haswell";
   return nullptr;
 }
 

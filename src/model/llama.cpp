@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "attention_kernel.h"
+#include "ops/kernels.h"
 #include "prunekit/common.h"
 #include "prunekit/model.h"
 #include "prunekit/sparse24.h"
@@ -161,28 +161,21 @@ static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Ten
   return out.view({nh, T, D});
 }
 
-// The fused fp32 kernel (attention_kernel.h) for an ISA level. layer_forward uses it unless
-// $PRUNEKIT_ATTENTION=eager; $PRUNEKIT_ISA picks the level.
-using AttnKernel = void (*)(const attn_kernels::AttnTask&);
-static AttnKernel fused_kernel_for(sparse24::Isa isa) {
-  switch (isa) {
-    case sparse24::Isa::Avx512: return attn_kernels::attend_rows_avx512;
-    case sparse24::Isa::Avx2: return attn_kernels::attend_rows_avx2;
-    default: return attn_kernels::attend_rows_portable;
-  }
-}
+// The fused fp32 kernel (src/ops/kernels.h). layer_forward uses it unless $PRUNEKIT_ATTENTION=eager;
+// $PRUNEKIT_ISA picks the level.
+using AttnKernel = ops::AttendRowsFn;
 // What layer_forward uses, resolved once.
 static AttnKernel default_attention_kernel() {
   static const AttnKernel kernel = [] {
     const char* mode = std::getenv("PRUNEKIT_ATTENTION");
     if (mode && std::string(mode) == "eager") return AttnKernel(nullptr);
-    return fused_kernel_for(sparse24::resolve_isa(sparse24::Isa::Auto));
+    return ops::kernels(ops::Isa::Auto).attend_rows;
   }();
   return kernel;
 }
 
 // Same contract as attend() for fp32, written straight into out [T, nh * D] (contiguous): one
-// fused pass per query row (attention_kernel.h) instead of five LibTorch ops over the scores.
+// fused pass per query row (src/ops/kernels.h) instead of five LibTorch ops over the scores.
 static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                          int64_t n_rep, int64_t window, at::Tensor out) {
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), kvh = k.size(0), Tk = k.size(1);
@@ -191,7 +184,7 @@ static void attend_fused(AttnKernel kernel, const at::Tensor& q, const at::Tenso
   const at::Tensor vT = v.transpose(1, 2).contiguous();
   std::vector<float> scratch(static_cast<size_t>(Tk));
   for (int64_t g = 0; g < kvh; ++g) {
-    attn_kernels::AttnTask task;
+    ops::AttnTask task;
     task.q = qc.data_ptr<float>() + g * n_rep * T * D;
     task.kT = kT.data_ptr<float>() + g * D * Tk;
     task.vT = vT.data_ptr<float>() + g * D * Tk;
@@ -214,7 +207,7 @@ static void causal_attention_into(const at::Tensor& q, const at::Tensor& k, cons
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), n_rep = nh / k.size(0);
   AttnKernel fused = nullptr;
   if (impl != AttentionImpl::Eager && q.scalar_type() == at::kFloat && q.is_cpu()) {
-    fused = impl == AttentionImpl::Fused ? fused_kernel_for(sparse24::resolve_isa(sparse24::Isa::Auto))
+    fused = impl == AttentionImpl::Fused ? ops::kernels(ops::Isa::Auto).attend_rows
                                          : default_attention_kernel();
   }
   if (fused && out.is_contiguous()) {

@@ -1,5 +1,11 @@
 // The shared mask selector: every method's scores become a mask here, and only here.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 #include "prunekit/common.h"
+#include "prunekit/parallel.h"
 #include "prunekit/prune.h"
 
 namespace prunekit {
@@ -27,13 +33,49 @@ static at::Tensor select_per_matrix(const at::Tensor& score, double s) {
   return select_below_threshold(score, s);
 }
 
+// Order key of a score: the float's bits mapped so that unsigned order is numeric order, -0.0 taken
+// as +0.0 (they compare equal, so the lower column wins, as in a stable sort) and every NaN after
+// +inf (torch.sort puts NaN last); the column in the low 32 bits breaks ties as a stable sort does.
+static inline uint64_t row_key(float v, uint32_t col) {
+  uint32_t bits;
+  if (std::isnan(v)) {
+    bits = 0xffffffffu;
+  } else {
+    if (v == 0.0f) v = 0.0f;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+  }
+  return (static_cast<uint64_t>(bits) << 32) | col;
+}
+
 static at::Tensor select_per_row(const at::Tensor& score, double s) {
-  // Wanda: per output row, the first int(cols * s) positions of a stable ascending sort.
+  // Wanda: per output row, the first int(cols * s) positions of a stable ascending sort. The same
+  // set without sorting: the k smallest (score, column) pairs of each row, found by partial
+  // selection (nth_element, linear time) and rows in parallel. (A full stable sort of every row was
+  // the largest phase of prune on tinyllama-1.1b: 47 of 84 s.)
+  const int64_t rows = score.size(0), cols = score.size(1);
   at::Tensor mask = at::zeros(score.sizes(), at::kBool);
-  const int64_t k = floor_count(score.size(1), s);
+  const int64_t k = floor_count(cols, s);
   if (k <= 0) return mask;
-  at::Tensor idx = std::get<1>(at::sort(score, /*stable=*/true, /*dim=*/-1, /*descending=*/false));
-  mask.scatter_(1, idx.narrow(1, 0, k), true);
+  if (k >= cols) return mask.fill_(true);
+  if (score.scalar_type() == at::kDouble || cols > 0xffffffffLL) {  // exact keys need fp32 scores
+    at::Tensor idx = std::get<1>(at::sort(score, /*stable=*/true, /*dim=*/-1, /*descending=*/false));
+    mask.scatter_(1, idx.narrow(1, 0, k), true);
+    return mask;
+  }
+  const at::Tensor sc = score.to(at::kCPU).to(at::kFloat).contiguous();  // exact from bf16/f16/f32
+  const float* sp = sc.data_ptr<float>();
+  bool* mp = mask.data_ptr<bool>();
+  ops::parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t r0, int64_t r1) {
+    std::vector<uint64_t> keys(static_cast<size_t>(cols));
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = sp + r * cols;
+      for (int64_t c = 0; c < cols; ++c) keys[c] = row_key(row[c], static_cast<uint32_t>(c));
+      std::nth_element(keys.begin(), keys.begin() + (k - 1), keys.end());
+      bool* mrow = mp + r * cols;
+      for (int64_t j = 0; j < k; ++j) mrow[keys[j] & 0xffffffffu] = true;
+    }
+  });
   return mask;
 }
 

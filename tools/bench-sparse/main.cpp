@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "prunekit/bench.h"
 #include "prunekit/checkpoint.h"
@@ -29,6 +30,7 @@ struct GemmArgs {
   double working_set_mb = -1;
   bool hot = false;
   int threads = 0;
+  bool threads_check = true;
 };
 
 // The "Machine: ..." line under each table's heading.
@@ -37,7 +39,8 @@ void print_machine_line(const prunekit::bench::MachineInfo& m) {
               m.threads, m.isa.c_str(), m.torch.c_str());
   if (!m.blas_core.empty()) std::printf(", OpenBLAS kernels %s", m.blas_core.c_str());
   if (!m.env.empty()) std::printf(", env: %s", m.env.c_str());
-  std::printf(".\n");
+  std::printf(".\nWait policy: %s; LibTorch's OpenMP: %s.\n", m.wait_policy.c_str(),
+              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default");
 }
 
 // "a,b,,c" -> {"a", "b", "c"}
@@ -53,6 +56,33 @@ std::vector<std::string> split_commas(const std::string& text) {
     }
   }
   return out;
+}
+
+// "Threads: ..." lines: our kernels' per-token-count sums over the shapes with all threads (the
+// table's run) against the same cells rerun on one thread. Threads must never make a kernel slower.
+void print_thread_check(const prunekit::bench::GemmBenchOptions& opt,
+                        const std::vector<prunekit::bench::GemmResult>& results, int threads, bool enabled) {
+  using namespace prunekit;
+  if (!enabled || threads <= 1) return;
+  bench::GemmBenchOptions one = opt;
+  one.paths.clear();
+  for (const auto& p : opt.paths)
+    if (p == bench::kPathDenseOurs || p == bench::kPathSparseOurs) one.paths.push_back(p);
+  if (one.paths.empty()) return;
+  std::fprintf(stderr, "bench-sparse gemm: the same cells of our kernels on 1 thread\n");
+  set_threads(1);
+  const auto single = bench::run_gemm_bench(one, [](const bench::GemmResult&) {});
+  set_threads(threads);
+  std::map<std::pair<std::string, int64_t>, double> all_ms, one_ms;
+  for (const auto& r : results) all_ms[{r.path, r.tokens}] += r.median_ms;
+  for (const auto& r : single) one_ms[{r.path, r.tokens}] += r.median_ms;
+  std::printf("\nThreads (sum over the shapes, medians): 1 thread vs %d threads, same cells run after the table.\n\n", threads);
+  std::printf("| path | tokens | 1 thread ms | %d threads ms | speed-up from threads |\n|---|---:|---:|---:|---:|\n", threads);
+  for (const auto& [key, ms1] : one_ms) {
+    const double msn = all_ms.count(key) ? all_ms[key] : 0;
+    std::printf("| %s | %lld | %.2f | %.2f | %.2fx%s |\n", key.first.c_str(), static_cast<long long>(key.second), ms1, msn,
+                msn > 0 ? ms1 / msn : 0.0, msn > ms1 ? " (threads SLOWER)" : "");
+  }
 }
 
 int run_gemm(const GemmArgs& a) {
@@ -137,6 +167,7 @@ int run_gemm(const GemmArgs& a) {
   std::printf("%s\n", bench::gemm_summary_markdown(results).c_str());
   std::printf("<details><summary>All paths (median, min-max, IQR, GFLOP/s dense-equivalent, weight GB/s)</summary>\n\n%s\n</details>\n",
               bench::gemm_detail_markdown(results).c_str());
+  print_thread_check(opt, results, m.threads, a.threads_check);
   if (json_file.is_open()) {
     json_file << bench::gemm_json(m, opt, results).dump(2) << "\n";
     std::fprintf(stderr, "bench-sparse gemm: wrote %s\n", a.json_out.c_str());
@@ -250,6 +281,8 @@ int main(int argc, char** argv) {
   gemm->add_option("--isa", g.isa, "kernel level: auto|scalar|avx2|avx512")->capture_default_str();
   gemm->add_option("--json", g.json_out, "write machine info and all results as JSON");
   prunekit::add_threads_flag(*gemm, &g.threads);
+  gemm->add_flag("!--no-thread-check", g.threads_check,
+                 "skip the 1-thread rerun of our kernels (the \"Threads\" table after the main one)");
 
   ModelArgs md;
   CLI::App* model = app.add_subcommand("model", "end-to-end prefill and decode tokens/s: dense vs its 2:4 twin");

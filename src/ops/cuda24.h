@@ -7,7 +7,7 @@
 #include <string>
 
 namespace prunekit {
-namespace bench {
+namespace ops {
 namespace cuda24 {
 
 // True when this build has the path, a CUDA device is present and cuSPARSELt accepts a small 2:4
@@ -28,5 +28,5 @@ at::Tensor sparse_linear(const at::Tensor& compressed, const at::Tensor& x);
 void synchronize();
 
 }  // namespace cuda24
-}  // namespace bench
+}  // namespace ops
 }  // namespace prunekit

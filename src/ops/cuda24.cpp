@@ -2,7 +2,7 @@
 // CUDA; it calls LibTorch's cuSPARSELt ops with their two required arguments, which every LibTorch
 // from 2.1 on accepts (later versions only added defaulted parameters: bias, alpha, out_dtype,
 // transpose_result, alg_id, ...).
-#include "bench/cuda24.h"
+#include "ops/cuda24.h"
 
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -16,7 +16,7 @@
 #endif
 
 namespace prunekit {
-namespace bench {
+namespace ops {
 namespace cuda24 {
 
 std::string build_info() {
@@ -87,5 +87,5 @@ void synchronize() { not_built(); }
 #endif
 
 }  // namespace cuda24
-}  // namespace bench
+}  // namespace ops
 }  // namespace prunekit

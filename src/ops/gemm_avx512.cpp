@@ -1,8 +1,7 @@
 // AVX-512F kernels for packed 2:4 and dense bf16 weights (layouts: include/prunekit/sparse24.h).
 // This file is compiled with AVX-512 flags and must only run after a CPU check; it includes no
 // LibTorch/STL headers so that no shared inline code gets an AVX-512 copy (ODR safety).
-#define PRUNEKIT_SPARSE24_KERNELS_ONLY
-#include "prunekit/sparse24.h"
+#include "ops/kernels.h"
 
 // GCC 12 false positive inside its own AVX-512 headers (_mm512_undefined_* self-initialises).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -10,7 +9,7 @@
 #include <immintrin.h>
 
 namespace prunekit {
-namespace sparse24_kernels {
+namespace ops {
 namespace {
 
 // Software prefetch distance in the weight stream (bytes ahead of what is being read), into L2
@@ -18,15 +17,6 @@ namespace {
 // faster at 1-8 tokens on llama-2-7b shapes (2:4 at 1 token 9.6 -> 8.8 ms per layer, dense bf16
 // 15.8 -> 15.1 ms). The AVX2 kernels keep 4 KiB into L1 (the same change did not help there).
 constexpr int64_t kPrefetchBytes = 8192;
-
-inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-// Tokens per pass: keep one chunk of x (chunk * cols floats) within ~512 KiB of L2.
-inline int64_t token_chunk(int64_t cols_padded) {
-  int64_t c = (int64_t{1} << 17) / (cols_padded > 0 ? cols_padded : 1);
-  c = c < 4 ? 4 : (c > 64 ? 64 : c);
-  return c & ~int64_t{3};
-}
 
 // bf16 pairs in 32-bit lanes -> two fp32 vectors (low halves, high halves).
 inline __m512 widen_lo(__m512i raw) { return _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16)); }
@@ -151,7 +141,7 @@ struct DenseTiles {
 template <typename View, typename Tiles>
 inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
                   int64_t q0, int64_t q1) {
-  const int64_t tc = token_chunk(w.cols_padded);
+  const int64_t tc = gemm_token_chunk(w.cols_padded);
   for (int64_t t0 = 0; t0 < T; t0 += tc) {
     const int64_t tn = min64(tc, T - t0);
     for (int64_t q = q0; q < q1; ++q) {
@@ -181,5 +171,5 @@ void dense_bf16_gemm_avx512(const DenseBf16View& w, const float* x, int64_t T, i
   drive<DenseBf16View, DenseTiles>(w, x, T, ldx, y, ldy, q0, q1);
 }
 
-}  // namespace sparse24_kernels
+}  // namespace ops
 }  // namespace prunekit

@@ -1,5 +1,6 @@
-// Packed 2:4 format: pack/unpack, CPU dispatch, threading, scalar kernels. The SIMD kernels live in
-// sparse24_avx2.cpp / sparse24_avx512.cpp (compiled with their own ISA flags).
+// Packed 2:4 and dense bf16 weight formats: pack/unpack, the row split over threads and the GEMM /
+// linear entry points. The kernels themselves: gemm_portable.cpp, gemm_avx2.cpp, gemm_avx512.cpp,
+// picked through ops::kernels (cpu_isa.cpp).
 #include "prunekit/sparse24.h"
 
 #include <ATen/Parallel.h>
@@ -7,100 +8,18 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <set>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 #include <vector>
+
+#include "ops/kernels.h"
+#include "prunekit/parallel.h"
 
 namespace prunekit {
 
-namespace sparse24_kernels {
-namespace {
-
-inline float bf16_to_float(uint16_t b) {
-  const uint32_t u = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-}  // namespace
-
-void sparse24_gemm_scalar(const Sparse24View& w, const float* x, int64_t T, int64_t ldx, float* y,
-                          int64_t ldy, int64_t q0, int64_t q1) {
-  const int64_t nsb = w.cols_padded / 128, tile_bytes = nsb * kSparseSuperBytes;
-  std::vector<float> vals(static_cast<size_t>(w.cols_padded / 2));
-  std::vector<int32_t> cols(static_cast<size_t>(w.cols_padded / 2));
-  for (int64_t q = q0; q < q1; ++q) {
-    const uint8_t* tile = w.data + q * tile_bytes;
-    for (int i = 0; i < 4 && 4 * q + i < w.rows; ++i) {
-      // Decode the row once (kept values in column order), then one dot product per token.
-      size_t n = 0;
-      for (int64_t s = 0; s < nsb; ++s) {
-        const uint8_t* sb = tile + s * kSparseSuperBytes;
-        for (int j = 0; j < 2; ++j) {
-          const uint16_t* vp = reinterpret_cast<const uint16_t*>(sb + 256 * j + 64 * i);
-          const uint32_t* ip = reinterpret_cast<const uint32_t*>(sb + 512 + 32 * j + 8 * i);
-          for (int h = 0; h < 2; ++h)
-            for (int k = 0; k < 16; ++k) {
-              vals[n] = bf16_to_float(vp[2 * k + h]);
-              cols[n] = static_cast<int32_t>(128 * s + 64 * j + 32 * h + 4 * (k / 2) + ((ip[h] >> (2 * k)) & 3u));
-              ++n;
-            }
-        }
-      }
-      for (int64_t t = 0; t < T; ++t) {
-        const float* xt = x + t * ldx;
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        for (size_t m = 0; m < n; m += 4) {
-          acc[0] += vals[m] * xt[cols[m]];
-          acc[1] += vals[m + 1] * xt[cols[m + 1]];
-          acc[2] += vals[m + 2] * xt[cols[m + 2]];
-          acc[3] += vals[m + 3] * xt[cols[m + 3]];
-        }
-        y[t * ldy + 4 * q + i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-      }
-    }
-  }
-}
-
-void dense_bf16_gemm_scalar(const DenseBf16View& w, const float* x, int64_t T, int64_t ldx,
-                            float* y, int64_t ldy, int64_t q0, int64_t q1) {
-  const int64_t nchunk = w.cols_padded / 32;
-  std::vector<float> row(static_cast<size_t>(w.cols_padded));
-  for (int64_t q = q0; q < q1; ++q) {
-    for (int i = 0; i < 4 && 4 * q + i < w.rows; ++i) {
-      for (int64_t c = 0; c < nchunk; ++c) {
-        const uint16_t* vp = w.values + q * 4 * w.cols_padded + 128 * c + 32 * i;
-        for (int h = 0; h < 2; ++h)
-          for (int d = 0; d < 16; ++d) row[32 * c + 16 * h + d] = bf16_to_float(vp[2 * d + h]);
-      }
-      for (int64_t t = 0; t < T; ++t) {
-        const float* xt = x + t * ldx;
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        for (int64_t c = 0; c < w.cols_padded; c += 4) {
-          acc[0] += row[c] * xt[c];
-          acc[1] += row[c + 1] * xt[c + 1];
-          acc[2] += row[c + 2] * xt[c + 2];
-          acc[3] += row[c + 3] * xt[c + 3];
-        }
-        y[t * ldy + 4 * q + i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-      }
-    }
-  }
-}
-
-}  // namespace sparse24_kernels
 
 namespace sparse24 {
 namespace {
-
-using KernelSp = void (*)(const sparse24_kernels::Sparse24View&, const float*, int64_t, int64_t,
-                          float*, int64_t, int64_t, int64_t);
-using KernelDn = void (*)(const sparse24_kernels::DenseBf16View&, const float*, int64_t, int64_t,
-                          float*, int64_t, int64_t, int64_t);
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -143,15 +62,12 @@ const float* padded_x(const float* x, int64_t T, int64_t ldx, int64_t cols, int6
   return buf.data();
 }
 
-// f(begin, end) over [0, n) on LibTorch's intra-op threads (at::set_num_threads is honoured).
-// at::parallel_for's "#pragma omp parallel" is compiled in this translation unit: the build adds
-// -fopenmp to every target (CMakeLists.txt), without which it would silently run on one thread.
+// f(begin, end) over [0, n) on the kernels' pool (include/prunekit/parallel.h: the caller plus
+// at::get_num_threads() - 1 workers claiming chunks, so a worker that is not on a core never holds
+// a decode step).
 template <typename F>
 void parallel_ranges(int64_t n, int64_t grain, const F& f) {
-#ifndef _OPENMP
-#error "prunekit must be compiled with OpenMP (at::parallel_for runs serially without it)"
-#endif
-  if (n > 0) at::parallel_for(0, n, grain, f);
+  if (n > 0) ops::parallel_for(n, grain, f);
 }
 
 // Split row tiles (4 rows each) over threads; small problems stay on one thread.
@@ -159,35 +75,28 @@ template <typename View, typename Kernel>
 void run_rows(Kernel kernel, const View& v, const float* x, int64_t T, int64_t ldx, float* y,
               int64_t ldy) {
   const int64_t tiles = (v.rows + 3) / 4;
-  const int64_t grain = std::max<int64_t>(1, row_grain(v.cols_padded, T) / 4);
+  // Chunks of at least ~64K multiply-adds, and about 8 per thread so that a thread that falls
+  // behind (preempted by another process) leaves its share to the others.
+  const int64_t threads = std::max(1, at::get_num_threads());
+  const int64_t grain = std::max<int64_t>({1, row_grain(v.cols_padded, T) / 4, tiles / (8 * threads)});
   parallel_ranges(tiles, grain, [&](int64_t q0, int64_t q1) { kernel(v, x, T, ldx, y, ldy, q0, q1); });
+}
+
+ops::Sparse24View view(const Packed24& p) { return {p.data.data_ptr<uint8_t>(), p.rows, p.cols_padded}; }
+ops::DenseBf16View view(const DenseBf16& d) {
+  return {reinterpret_cast<const uint16_t*>(d.values.data_ptr<at::BFloat16>()), d.rows, d.cols_padded};
 }
 
 // Byte offset of kept value k (0..15) of half h, block b, row i of a row tile (Packed24 layout).
 inline int64_t sp_value_offset(int64_t b, int i, int h, int k) {
-  return (b / 2) * sparse24_kernels::kSparseSuperBytes + 256 * (b % 2) + 64 * i + 2 * (2 * k + h);
+  return (b / 2) * ops::kSparseSuperBytes + 256 * (b % 2) + 64 * i + 2 * (2 * k + h);
 }
 // Byte offset of the position word of half h, block b, row i of a row tile.
 inline int64_t sp_index_offset(int64_t b, int i, int h) {
-  return (b / 2) * sparse24_kernels::kSparseSuperBytes + 512 + 32 * (b % 2) + 8 * i + 4 * h;
+  return (b / 2) * ops::kSparseSuperBytes + 512 + 32 * (b % 2) + 8 * i + 4 * h;
 }
 // Element offset of column c of row i inside a DenseBf16 row tile.
 inline int64_t dn_offset(int64_t c, int i) { return (c / 32) * 128 + 32 * i + 2 * (c % 16) + (c % 32) / 16; }
-
-KernelSp sparse_kernel(Isa isa) {
-  switch (resolve_isa(isa)) {
-    case Isa::Avx512: return sparse24_kernels::sparse24_gemm_avx512;
-    case Isa::Avx2: return sparse24_kernels::sparse24_gemm_avx2;
-    default: return sparse24_kernels::sparse24_gemm_scalar;
-  }
-}
-KernelDn dense_kernel(Isa isa) {
-  switch (resolve_isa(isa)) {
-    case Isa::Avx512: return sparse24_kernels::dense_bf16_gemm_avx512;
-    case Isa::Avx2: return sparse24_kernels::dense_bf16_gemm_avx2;
-    default: return sparse24_kernels::dense_bf16_gemm_scalar;
-  }
-}
 
 // x [..., cols] -> fp32 contiguous [T, cols]; returns T and the output shape.
 at::Tensor flatten_x(const at::Tensor& x, int64_t cols, int64_t rows, const char* what,
@@ -208,76 +117,10 @@ at::Tensor flatten_x(const at::Tensor& x, int64_t cols, int64_t rows, const char
 
 }  // namespace
 
-int parallel_threads_used(int64_t n) {
-  std::mutex mu;
-  std::set<std::thread::id> ids;
-  parallel_ranges(n, 1, [&](int64_t, int64_t) {
-    std::lock_guard<std::mutex> lock(mu);
-    ids.insert(std::this_thread::get_id());
-  });
-  return static_cast<int>(ids.size());
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::Auto: return "auto";
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-  }
-  return "?";
-}
-
-Isa parse_isa(const std::string& name) {
-  if (name == "auto") return Isa::Auto;
-  if (name == "scalar") return Isa::Scalar;
-  if (name == "avx2") return Isa::Avx2;
-  if (name == "avx512") return Isa::Avx512;
-  throw std::invalid_argument("unknown kernel ISA '" + name + "' (expected auto|scalar|avx2|avx512)");
-}
-
-bool isa_supported(Isa isa) {
-  switch (isa) {
-    case Isa::Auto:
-    case Isa::Scalar: return true;
-    case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::Avx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
-  return false;
-}
-
-Isa best_isa() {
-  static const Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512
-                          : isa_supported(Isa::Avx2) ? Isa::Avx2
-                                                     : Isa::Scalar;
-  return best;
-}
-
-Isa resolve_isa(Isa isa) {
-  if (isa == Isa::Auto) {
-    const char* env = std::getenv("PRUNEKIT_ISA");
-    if (!env || !*env) return best_isa();
-    Isa forced = parse_isa(env);
-    if (forced == Isa::Auto) return best_isa();
-    isa = forced;
-  }
-  if (!isa_supported(isa))
-    throw std::invalid_argument(std::string("kernel ISA '") + isa_name(isa) +
-                                "' is not supported by this CPU (best: " + isa_name(best_isa()) + ")");
-  return isa;
-}
+int parallel_threads_used(int64_t n) { return ops::parallel_threads_used(n); }
 
 int64_t Packed24::nbytes() const { return defined() ? static_cast<int64_t>(data.nbytes()) : 0; }
-sparse24_kernels::Sparse24View Packed24::view() const {
-  return {data.data_ptr<uint8_t>(), rows, cols_padded};
-}
 int64_t DenseBf16::nbytes() const { return defined() ? static_cast<int64_t>(values.nbytes()) : 0; }
-sparse24_kernels::DenseBf16View DenseBf16::view() const {
-  return {reinterpret_cast<const uint16_t*>(values.data_ptr<at::BFloat16>()), rows, cols_padded};
-}
 
 bool is_24_sparse(const at::Tensor& weight) {
   check_2d_float(weight, "is_24_sparse");
@@ -312,7 +155,7 @@ Packed24 pack(const at::Tensor& weight) {
   p.cols = cols;
   p.rows_padded = round_up(rows, 4);
   p.cols_padded = round_up(std::max<int64_t>(cols, 1), 128);
-  const int64_t tile_bytes = p.cols_padded / 128 * sparse24_kernels::kSparseSuperBytes;
+  const int64_t tile_bytes = p.cols_padded / 128 * ops::kSparseSuperBytes;
   p.data = at::zeros({p.rows_padded / 4, tile_bytes}, at::kByte);
   const at::Tensor bf = to_bf16_cpu(w);
   const at::Tensor nzmask = w.ne(0).to(at::kByte).contiguous();
@@ -358,7 +201,7 @@ at::Tensor unpack(const Packed24& p, at::ScalarType dtype) {
   at::Tensor out = at::zeros({p.rows, p.cols}, at::kFloat);
   float* o = out.data_ptr<float>();
   const uint8_t* data = p.data.data_ptr<uint8_t>();
-  const int64_t tile_bytes = p.cols_padded / 128 * sparse24_kernels::kSparseSuperBytes;
+  const int64_t tile_bytes = p.cols_padded / 128 * ops::kSparseSuperBytes;
   for (int64_t r = 0; r < p.rows; ++r) {
     const uint8_t* tile = data + (r / 4) * tile_bytes;
     const int i = static_cast<int>(r % 4);
@@ -405,7 +248,7 @@ at::Tensor unpack_dense(const DenseBf16& d, at::ScalarType dtype) {
   if (!d.defined()) throw std::invalid_argument("sparse24::unpack_dense: empty weight");
   at::Tensor out = at::empty({d.rows, d.cols}, at::kFloat);
   float* o = out.data_ptr<float>();
-  const uint16_t* src = d.view().values;
+  const uint16_t* src = view(d).values;
   const int64_t tile = d.cols_padded * 4;
   for (int64_t r = 0; r < d.rows; ++r)
     for (int64_t c = 0; c < d.cols; ++c) {
@@ -419,22 +262,22 @@ void gemm(const Packed24& w, const float* x, int64_t T, int64_t ldx, float* y, i
           Isa isa) {
   if (!w.defined()) throw std::invalid_argument("sparse24::gemm: empty packed weight");
   if (T <= 0 || w.rows == 0) return;
-  KernelSp kernel = sparse_kernel(isa);
+  const ops::Sparse24GemmFn kernel = ops::kernels(isa).sparse24_gemm;
   std::vector<float> buf;
   int64_t ld = ldx;
   const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
-  run_rows(kernel, w.view(), xp, T, ld, y, ldy);
+  run_rows(kernel, view(w), xp, T, ld, y, ldy);
 }
 
 void gemm_dense(const DenseBf16& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
                 Isa isa) {
   if (!w.defined()) throw std::invalid_argument("sparse24::gemm_dense: empty weight");
   if (T <= 0 || w.rows == 0) return;
-  KernelDn kernel = dense_kernel(isa);
+  const ops::DenseBf16GemmFn kernel = ops::kernels(isa).dense_bf16_gemm;
   std::vector<float> buf;
   int64_t ld = ldx;
   const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
-  run_rows(kernel, w.view(), xp, T, ld, y, ldy);
+  run_rows(kernel, view(w), xp, T, ld, y, ldy);
 }
 
 at::Tensor linear(const at::Tensor& x, const Packed24& w, Isa isa) {
