@@ -28,13 +28,17 @@ inline bool parse_cli(CLI::App& app, int argc, char** argv, int* exit_code) {
   return false;
 }
 
-// Run a tool body, mapping InputError to exit 2 and any other failure to exit 1.
+// Run a tool body, mapping InputError to exit 2 and IoError (disk full, ...) or any other
+// failure to exit 1.
 inline int guarded_main(const char* tool, const std::function<int()>& body) {
   try {
     return body();
   } catch (const InputError& e) {
     std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
     return 2;
+  } catch (const IoError& e) {
+    std::fprintf(stderr, "%s: failed: %s\n", tool, e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: failed: %s\n", tool, e.what());
     return 1;

@@ -46,28 +46,6 @@ void validate_prune_options(const PruneOptions& opt) {
     throw InputError("--owl-lambda/--owl-m: must be >= 0 / > 0");
 }
 
-static std::string real_path(const std::string& p) {
-  char buf[PATH_MAX];
-  return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
-}
-
-static void check_output_dir(const PruneOptions& opt) {
-  struct stat st;
-  if (::stat(opt.out_dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) throw InputError("--out: " + opt.out_dir + " exists and is not a directory");
-    if (real_path(opt.out_dir) == real_path(opt.model_dir))
-      throw InputError("--out: must differ from --model (the input is never modified)");
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(opt.out_dir.c_str()), ::closedir);
-    bool empty = true;
-    while (dirent* e = d ? ::readdir(d.get()) : nullptr) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") empty = false;
-    }
-    if (!empty && !opt.overwrite)
-      throw InputError("--out: " + opt.out_dir + " exists and is not empty (use --overwrite to replace it)");
-  }
-}
-
 namespace {
 
 // Statistics of the four distinct Linear inputs of a layer (q/k/v share one, gate/up another).
@@ -156,7 +134,12 @@ json prune_checkpoint(const PruneOptions& opt) {
   SparsitySpec spec = opt.spec;
   if (!opt.group_given) spec.group = pruner->default_group();
   const ModuleSelection sel = ModuleSelection::parse(opt.modules_arg, opt.layers_arg, L);
-  check_output_dir(opt);
+  // Output checked (never at or around the input; only a previous prunekit output is replaced),
+  // locked and prepared before any work: same names, dtypes and shard layout as the input.
+  const std::map<std::string, std::string> layout =
+      opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
+  CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout,
+                          OutputPolicy{opt.model_dir, opt.overwrite});
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
   cfg.check_seqlen(seqlen, "--seqlen");
 
@@ -186,10 +169,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     phase_add("calibration_sampling", c.seconds());
   }
 
-  // Output: same names, dtypes and shard layout as the input, in a temporary directory.
-  const std::map<std::string, std::string> layout =
-      opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
-  CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout);
+  debug_pause("calibration");
 
   const at::ScalarType dtype = opt.dtype;
   Rope rope(cfg, seqlen);
@@ -348,6 +328,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     master = LayerWeights{};
     release_layer(ck, l);
     bar.update(l + 1);
+    if (l == L / 2) debug_pause("layers");
   }
   bar.finish();
   hidden = at::Tensor();
@@ -358,11 +339,18 @@ json prune_checkpoint(const PruneOptions& opt) {
       write(name, ck.view(name));
       ck.release(name);
     }
-  writer.copy_side_files(opt.model_dir);
-  if (opt.save_masks) save_safetensors(writer.temp_path("masks.safetensors"), masks,
+  debug_pause("writing");
+  const SideFiles side_files = writer.copy_side_files(opt.model_dir);
+  // Masks and statistics under prunekit/, never as root-level *.safetensors that loaders globbing
+  // for weights would read.
+  if (opt.save_masks) save_safetensors(writer.temp_path("prunekit/masks.safetensors"), masks,
                                        {{"format", "pt"}, {"mask_convention", "1 = kept, 0 = pruned"},
                                         {"prunekit_method", opt.method}});
-  if (opt.save_masks && !stats_out.empty()) save_safetensors(writer.temp_path("stats.safetensors"), stats_out);
+  if (opt.save_masks && !stats_out.empty())
+    save_safetensors(writer.temp_path("prunekit/stats.safetensors"), stats_out);
+  Stopwatch hash_clock;
+  const std::vector<FileDigest> digests = input_digests(ck);
+  phase_add("hash_inputs", hash_clock.seconds());
 
   json report = {
       {"prunekit_version", PRUNEKIT_VERSION},
@@ -393,11 +381,11 @@ json prune_checkpoint(const PruneOptions& opt) {
     report["layer_forwards"] = g_layer_forwards;
   }
   report["peak_rss_mb"] = peak_rss_mb();
-  {
-    std::ofstream f(writer.temp_path("prune_report.json"));
-    f << report.dump(2) << "\n";
-  }
+  report["input_files"] = to_json(digests);
+  report["side_files"] = to_json(side_files);
+  writer.write_text(kReportFile, report.dump(2) + "\n");  // also the marker of a prunekit output
   writer.finish();
+  debug_pause("committed");
   return report;
 }
 

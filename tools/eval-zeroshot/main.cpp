@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
     dtype = compute == at::kFloat ? "float32" : "bfloat16";
     const std::vector<std::string> tasks = split_commas(task_list);
     if (tasks.empty()) throw prunekit::InputError("--tasks: no task given");
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     // Fail on a missing task file before loading the model.
     for (const std::string& t : tasks) prunekit::resolve_task_file(t, data_dir);
 
@@ -84,9 +85,7 @@ int main(int argc, char** argv) {
                 r.seconds, double(r.items) / std::max(r.seconds, 1e-9), static_cast<long long>(r.max_length),
                 dtype.c_str());
     if (!json_out.empty()) {
-      std::ofstream f(json_out);
-      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
-      f << prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) << "\n";
+      prunekit::write_file_atomic(json_out, prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) + "\n");
     }
     return 0;
   });
