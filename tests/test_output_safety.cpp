@@ -82,6 +82,19 @@ std::string copy_model(const std::string& from, const std::string& to) {
   return to;
 }
 
+// Runs, in bash with job control (a background job of a script otherwise starts with SIGINT
+// ignored): `cmd` in the background, paused at `point` by the test hook (resumed once the file
+// <dir>/go exists), then, once it is there, `then` ($pid is the paused run); prints "rc=<exit code>"
+// of the run and its stderr. Output of the whole script is returned.
+prunekit_test::CmdResult run_paused(const std::string& dir, const std::string& point, const std::string& cmd,
+                                    const std::string& then) {
+  spit(dir + "/paused.sh", "set -m\nPRUNEKIT_DEBUG_PAUSE=" + point + " PRUNEKIT_DEBUG_RESUME=" + dir + "/go " + cmd +
+                               " 2>" + dir + "/err &\npid=$!\nfor i in $(seq 3000); do grep -q prunekit-debug-pause " +
+                               dir + "/err && break; sleep 0.1; done\n" + then + "\nwait $pid\necho rc=$?\ncat " + dir +
+                               "/err\nrm -f " + dir + "/go\n");
+  return run_cmd("bash " + dir + "/paused.sh");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -232,13 +245,10 @@ TEST(OutputSafety, CLIConcurrentRunsToOneOutOneWinsTheOtherExits2) {
   const std::string tmp = prunekit_test::temp_dir("out-cli-lock"), out = tmp + "/out";
   const std::string prune = bin("prune") + " --model " + model + " --method magnitude --sparsity 0.5 --quiet --out " + out;
   // The first run pauses mid layer loop (test hook) while the second one starts.
-  auto r = run_cmd("{ PRUNEKIT_DEBUG_PAUSE=layers PRUNEKIT_DEBUG_RESUME=" + tmp + "/go " + prune + " 2>" + tmp +
-                   "/first.err & pid=$!; for i in $(seq 3000); do grep -q prunekit-debug-pause " + tmp +
-                   "/first.err && break; sleep 0.1; done; " + prune + " --overwrite; echo second=$?; touch " + tmp +
-                   "/go; wait $pid; echo first=$?; }");
+  auto r = run_paused(tmp, "layers", prune, prune + " --overwrite 2>&1; echo second=$?; touch " + tmp + "/go");
   EXPECT_NE(r.output.find("another prunekit run"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("second=2"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("first=0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rc=0"), std::string::npos) << r.output;
   EXPECT_TRUE(prunekit::is_prunekit_output(out));
   EXPECT_EQ(entries_with(tmp, "out.").size(), 0u);
   fs::remove_all(tmp);
@@ -423,12 +433,7 @@ TEST(OutputSafety, CLIKillAtFivePointsLeavesInputIntactAndNoCompleteLookingOutpu
       SCOPED_TRACE(std::string(point) + " SIG" + sig);
       fs::remove_all(tmp + "/out");
       fs::remove(tmp + "/r.json");
-      // Job control on (set -m): a background job of a script otherwise starts with SIGINT ignored.
-      spit(tmp + "/kill.sh", std::string("set -m\nPRUNEKIT_DEBUG_PAUSE=") + point + " " + prune + " 2>" + tmp +
-                                 "/err &\npid=$!\nfor i in $(seq 3000); do grep -q prunekit-debug-pause " + tmp +
-                                 "/err && break; sleep 0.1; done\nkill -" + sig + " $pid\nwait $pid\necho rc=$?\ncat " +
-                                 tmp + "/err\n");
-      auto r = run_cmd("bash " + tmp + "/kill.sh");
+      auto r = run_paused(tmp, point, prune, std::string("kill -") + sig + " $pid");
       const std::string want = std::string("rc=") + (sig[0] == 'T' ? "143" : sig[0] == 'I' ? "130" : "137");
       EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
       EXPECT_EQ(hash_tree(model), before) << "input changed";
@@ -455,9 +460,7 @@ TEST(OutputSafety, CLIKillAtFivePointsLeavesInputIntactAndNoCompleteLookingOutpu
   }
   // After a SIGKILL: the next run removes the dead run's temporary and succeeds.
   fs::remove_all(tmp + "/out");
-  auto r = run_cmd(std::string("{ PRUNEKIT_DEBUG_PAUSE=writing ") + prune + " 2>" + tmp +
-                   "/err & pid=$!; for i in $(seq 3000); do grep -q prunekit-debug-pause " + tmp +
-                   "/err && break; sleep 0.1; done; kill -KILL $pid; wait $pid; }");
+  run_paused(tmp, "writing", prune, "kill -KILL $pid");
   ASSERT_EQ(entries_with(tmp, "out.prunekit-tmp-").size(), 1u);
   r = run_cmd(prune);
   ASSERT_EQ(r.code, 0) << r.output;
@@ -471,11 +474,9 @@ TEST(OutputSafety, CLIKillAtFivePointsLeavesInputIntactAndNoCompleteLookingOutpu
 TEST(OutputSafety, CLIUserDirectoryCreatedDuringTheRunSurvivesTheCommit) {
   PRUNEKIT_FIXTURE(model, "models/stories260K");
   const std::string tmp = prunekit_test::temp_dir("out-cli-race"), out = tmp + "/out";
-  auto r = run_cmd("{ PRUNEKIT_DEBUG_PAUSE=commit PRUNEKIT_DEBUG_RESUME=" + tmp + "/go " + bin("prune") + " --model " +
-                   model + " --method magnitude --sparsity 0.5 --quiet --overwrite --out " + out + " 2>" + tmp +
-                   "/err & pid=$!; for i in $(seq 3000); do grep -q prunekit-debug-pause " + tmp +
-                   "/err && break; sleep 0.1; done; mkdir " + out + " && echo mine > " + out + "/data.txt; touch " +
-                   tmp + "/go; wait $pid; echo rc=$?; cat " + tmp + "/err; }");
+  auto r = run_paused(tmp, "commit",
+                      bin("prune") + " --model " + model + " --method magnitude --sparsity 0.5 --quiet --overwrite --out " + out,
+                      "mkdir " + out + " && echo mine > " + out + "/data.txt; touch " + tmp + "/go");
   EXPECT_NE(r.output.find("rc=2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("appeared during the run"), std::string::npos) << r.output;
   EXPECT_EQ(slurp(out + "/data.txt"), "mine\n");

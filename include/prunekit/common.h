@@ -55,6 +55,10 @@ struct Stopwatch {
   void reset() { t0 = std::chrono::steady_clock::now(); }
 };
 
+// "a/b/c" -> "a/b" and "c"; "c" -> "." and "c"; "/c" -> "/" and "c" (no normalisation).
+std::string path_parent(const std::string& path);
+std::string path_leaf(const std::string& path);
+
 bool file_exists(const std::string& path);
 bool dir_exists(const std::string& path);
 std::string read_file(const std::string& path);  // throws InputError naming the path

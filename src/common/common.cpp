@@ -108,8 +108,7 @@ void check_writable(const std::string& path, const std::string& flag) {
     }
   }
   // A regular file is replaced by a rename: its directory must be writable.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir = path_parent(path);
   if (!dir_exists(dir) || ::access(dir.c_str(), W_OK) != 0)
     throw InputError(flag + ": cannot write " + path + " (directory missing or not writable)");
 }

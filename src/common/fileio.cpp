@@ -69,15 +69,6 @@ void fsync_dir(const std::string& dir) {
 
 namespace {
 
-std::string dir_of(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-}
-std::string base_of(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // Follow symlinks in the last component (up to 40, as the kernel does) to the path that a write
 // should replace; a dangling link resolves to its missing target.
 std::string follow_links(std::string path) {
@@ -88,7 +79,7 @@ std::string follow_links(std::string path) {
     const ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size() - 1);
     if (n < 0) return path;
     std::string target(buf.data(), static_cast<size_t>(n));
-    path = !target.empty() && target[0] == '/' ? target : dir_of(path) + "/" + target;
+    path = !target.empty() && target[0] == '/' ? target : path_parent(path) + "/" + target;
   }
   throw InputError(path + ": too many levels of symbolic links");
 }
@@ -103,11 +94,8 @@ mode_t file_mode_from_umask() {
   return 0666 & ~mask;
 }
 
-}  // namespace
-
-void write_file_synced(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno(path, "cannot create", errno);
+// Write `text` to the open `fd`, fsync and close it (closed on error too).
+void write_sync_close(int fd, const std::string& text, const std::string& path) {
   try {
     write_all(fd, text.data(), text.size(), path);
     fsync_fd(fd, path);
@@ -118,6 +106,23 @@ void write_file_synced(const std::string& path, const std::string& text) {
   close_checked(fd, path);
 }
 
+}  // namespace
+
+std::string path_parent(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+std::string path_leaf(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void write_file_synced(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno(path, "cannot create", errno);
+  write_sync_close(fd, text, path);
+}
+
 void write_file_atomic(const std::string& path_in, const std::string& text) {
   if (path_in.empty()) throw InputError("(empty path): cannot write");
   struct stat st;
@@ -126,33 +131,19 @@ void write_file_atomic(const std::string& path_in, const std::string& text) {
   if (special) {  // a device or pipe: nothing to rename, but every byte is still checked
     const int fd = ::open(path_in.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw_errno(path_in, "cannot open for writing", errno);
-    try {
-      write_all(fd, text.data(), text.size(), path_in);
-      fsync_fd(fd, path_in);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    close_checked(fd, path_in);
+    write_sync_close(fd, text, path_in);
     return;
   }
   const std::string path = follow_links(path_in);
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path + ": is a directory");
-  const std::string dir = dir_of(path);
-  std::string tmp = dir + "/." + base_of(path) + ".prunekit-tmp-" + std::to_string(::getpid()) + "-XXXXXX";
+  const std::string dir = path_parent(path);
+  std::string tmp = dir + "/." + path_leaf(path) + ".prunekit-tmp-" + std::to_string(::getpid()) + "-XXXXXX";
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw_errno(path, "cannot create a temporary file beside it", errno);
   const int slot = register_cleanup_path(tmp);
   try {
     ::fchmod(fd, file_mode_from_umask());
-    try {
-      write_all(fd, text.data(), text.size(), path);
-      fsync_fd(fd, path);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    close_checked(fd, path);
+    write_sync_close(fd, text, path);
     if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(path, "cannot rename into place", errno);
   } catch (...) {
     ::unlink(tmp.c_str());

@@ -39,14 +39,6 @@ std::string strip_slashes(std::string p) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p;
 }
-std::string parent_of(const std::string& p) {
-  const size_t slash = p.find_last_of('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
-}
-std::string name_of(const std::string& p) {
-  const size_t slash = p.find_last_of('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
 
 // realpath of the longest existing prefix, the rest appended: where `p` is or would be.
 std::string resolved(const std::string& p) {
@@ -119,7 +111,7 @@ std::string check_output_dir(const std::string& out_dir_in, const OutputPolicy& 
     const ssize_t n = ::readlink(out.c_str(), buf, sizeof buf - 1);
     if (n < 0) break;
     const std::string target(buf, static_cast<size_t>(n));
-    const std::string next = strip_slashes(target[0] == '/' ? target : parent_of(out) + "/" + target);
+    const std::string next = strip_slashes(target[0] == '/' ? target : path_parent(out) + "/" + target);
     if (::stat(next.c_str(), &st) != 0 && ::lstat(next.c_str(), &lst) != 0)
       throw InputError(flag + ": " + out_dir_in + " is a dangling symbolic link (to " + target +
                        "); remove it or give the directory itself");
@@ -127,8 +119,8 @@ std::string check_output_dir(const std::string& out_dir_in, const OutputPolicy& 
   }
   if (!policy.input_dir.empty()) check_outside_input(out, policy.input_dir, flag);
   const bool exists = ::stat(out.c_str(), &st) == 0;
-  if (!exists && !dir_exists(parent_of(out)))
-    throw InputError(flag + ": " + out_dir_in + ": parent directory " + parent_of(out) + " does not exist");
+  if (!exists && !dir_exists(path_parent(out)))
+    throw InputError(flag + ": " + out_dir_in + ": parent directory " + path_parent(out) + " does not exist");
   if (exists && !S_ISDIR(st.st_mode))
     throw InputError(flag + ": " + out_dir_in + " exists and is not a directory");
   if (exists && !dir_is_empty(out)) {
@@ -184,7 +176,7 @@ OutputLock::~OutputLock() {
 }
 
 std::vector<std::string> remove_stale_temporaries(const std::string& out_dir) {
-  const std::string base = name_of(strip_slashes(out_dir)), parent = parent_of(strip_slashes(out_dir));
+  const std::string base = path_leaf(strip_slashes(out_dir)), parent = path_parent(strip_slashes(out_dir));
   std::vector<std::string> removed;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(parent, ec)) {
