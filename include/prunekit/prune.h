@@ -59,6 +59,9 @@ struct MethodParams {
   bool ria_lsa = false;
   int sparsegpt_blocksize = 128;
   double sparsegpt_percdamp = 0.01;
+  double alps_rho0 = 0.1;     // ALPS initial ADMM penalty (upstream llama_sequential: 0.1)
+  int alps_iters = 300;       // ALPS ADMM iteration cap (upstream max_iter)
+  int alps_pcg_iters = 10;    // ALPS conjugate-gradient iterations on the final support (upstream maxiter)
 };
 
 // What prune() did to one matrix, for the report.

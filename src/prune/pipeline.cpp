@@ -42,6 +42,10 @@ void validate_prune_options(const PruneOptions& opt) {
   if (opt.seqlen < 0) throw InputError("--seqlen: must be > 1");
   if (opt.batch < 1) throw InputError("--batch: must be >= 1");
   if (!std::isfinite(opt.params.ria_a)) throw InputError("--ria-a: must be a finite number");
+  if (!(opt.params.alps_rho0 > 0) || !std::isfinite(opt.params.alps_rho0))
+    throw InputError("--alps-rho0: must be a positive number");
+  if (opt.params.alps_iters < 1) throw InputError("--alps-iters: must be >= 1");
+  if (opt.params.alps_pcg_iters < 0) throw InputError("--alps-pcg-iters: must be >= 0");
   if (opt.owl.enabled && (opt.owl.lambda < 0 || opt.owl.m <= 0))
     throw InputError("--owl-lambda/--owl-m: must be >= 0 / > 0");
 }

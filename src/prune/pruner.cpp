@@ -32,6 +32,7 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"wanda", make_wanda_pruner},
       {"ria", make_ria_pruner},
       {"sparsegpt", make_sparsegpt_pruner},
+      {"alps", make_alps_pruner},
   };
   return r;
 }

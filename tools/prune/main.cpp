@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   app.add_flag("--ria-reallocation", opt.params.ria_reallocation, "RIA channel reallocation before N:M selection");
   app.add_flag("--ria-lsa", opt.params.ria_lsa,
                "with --ria-reallocation: refine the channel permutation by linear sum assignment per group position");
+  app.add_option("--alps-rho0", opt.params.alps_rho0, "ALPS initial ADMM penalty rho")->capture_default_str();
+  app.add_option("--alps-iters", opt.params.alps_iters, "ALPS ADMM iteration cap")->capture_default_str();
+  app.add_option("--alps-pcg-iters", opt.params.alps_pcg_iters,
+                 "ALPS conjugate-gradient iterations on the final support")->capture_default_str();
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
                                    "per-row for wanda, per-matrix for magnitude and ria)");
   app.add_flag("--owl", opt.owl.enabled,
