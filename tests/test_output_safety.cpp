@@ -462,7 +462,7 @@ TEST(OutputSafety, CLIKillAtFivePointsLeavesInputIntactAndNoCompleteLookingOutpu
   fs::remove_all(tmp + "/out");
   run_paused(tmp, "writing", prune, "kill -KILL $pid");
   ASSERT_EQ(entries_with(tmp, "out.prunekit-tmp-").size(), 1u);
-  r = run_cmd(prune);
+  auto r = run_cmd(prune);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("temporary output of an interrupted run"), std::string::npos) << r.output;
   EXPECT_EQ(entries_with(tmp, "out.").size(), 0u);
