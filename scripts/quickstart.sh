@@ -48,4 +48,4 @@ printf '%-12s %12s %12s\n' dataset dense wanda-50%
 for d in wikitext2 tinystories; do
   printf '%-12s %12.4f %12.4f\n' $d "$(ppl dense $d)" "$(ppl pruned $d)"
 done
-echo "== pruned checkpoint: $OUT/wanda-u50 (report: $OUT/wanda-u50/prune_report.json)"
+echo "== pruned checkpoint: $OUT/wanda-u50 (report: $OUT/wanda-u50/prunekit/prune_report.json)"

@@ -297,11 +297,13 @@ TEST(Io, WriterErrorsAndCleanup) {
   }
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp), fs::directory_iterator()), 0);
 
-  // Overwrite an existing non-empty out_dir; zero-size tensors are fine.
-  fs::create_directories(tmp + "/out");
+  // Replace a previous prunekit output (its marker) with overwrite; zero-size tensors are fine.
+  // (A directory that is not a prunekit output is never replaced: tests/test_output_safety.cpp.)
+  fs::create_directories(tmp + "/out/prunekit");
   spit(tmp + "/out/stale.txt", "old");
+  spit(tmp + "/out/prunekit/prune_report.json", "{\"prunekit_version\": \"old\"}");
   {
-    CheckpointWriter w(tmp + "/out/", plan);
+    CheckpointWriter w(tmp + "/out/", plan, 5000000000ULL, {}, prunekit::OutputPolicy{"", /*overwrite=*/true});
     w.add("empty", at::zeros({0, 5}));
     w.add("b", at::arange(4, at::kInt));  // converted to BF16
     w.add("a", at::arange(6, at::kDouble).reshape({2, 3}));

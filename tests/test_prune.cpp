@@ -76,7 +76,7 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
   ASSERT_EQ(r.code, 0) << r.output;
 
   // Masks, element by element.
-  auto ours = prunekit::load_safetensors(out + "/masks.safetensors");
+  auto ours = prunekit::load_safetensors(out + "/prunekit/masks.safetensors");
   auto ref = prunekit::load_safetensors(oracle + "/masks.safetensors");
   ASSERT_EQ(ours.size(), ref.size());
   int64_t differing = 0, total = 0;
@@ -86,7 +86,7 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
     differing += (ours[name] != m).sum().item<int64_t>();
     total += m.numel();
   }
-  json report = json::parse(prunekit::read_file(out + "/prune_report.json"));
+  json report = json::parse(prunekit::read_file(out + "/prunekit/prune_report.json"));
   json oracle_report = json::parse(prunekit::read_file(oracle + "/report.json"));
   if (run.exact) {
     EXPECT_EQ(differing, 0) << "of " << total << " mask bits";
@@ -112,7 +112,7 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
   // Activation statistics of the pruning pass.
   if (prunekit_test::path_exists(oracle + "/stats.safetensors") && run.exact &&
       std::string(run.args).find("magnitude") == std::string::npos) {
-    auto s_ours = prunekit::load_safetensors(out + "/stats.safetensors");
+    auto s_ours = prunekit::load_safetensors(out + "/prunekit/stats.safetensors");
     auto s_ref = prunekit::load_safetensors(oracle + "/stats.safetensors");
     for (const auto& [name, t] : s_ref) {
       if (name.find(".scaler_row") == std::string::npos || name.find("pass1") != std::string::npos) continue;
@@ -304,7 +304,7 @@ TEST(PruneCli, ModulesAndLayersSelectWhatIsPruned) {
       const bool selected = (l == 1 || l == 3) && i <= prunekit::kO;
       EXPECT_EQ(s, selected ? 0.5 : 0.0) << prunekit::linear_prefix(l, i);
     }
-  json rep = json::parse(prunekit::read_file(out + "/prune_report.json"));
+  json rep = json::parse(prunekit::read_file(out + "/prunekit/prune_report.json"));
   EXPECT_EQ(rep["calibration"]["windows"].size(), 4u);
   // 2 layers x (q 64x64 + k 32x64 + v 32x64 + o 64x64) x 0.5 of the 226,560 prunable weights.
   EXPECT_NEAR(rep["total_sparsity"].get<double>(), 12288.0 / 226560.0, 1e-12);
@@ -347,8 +347,8 @@ TEST(RiaReallocation, LsaRefinementNeverKeepsLessScoreThanTheHeuristic) {
   ASSERT_EQ(run_cmd(common + dir + "/heuristic").code, 0);
   auto r = run_cmd(common + dir + "/lsa --ria-lsa");
   ASSERT_EQ(r.code, 0) << r.output;
-  json h = json::parse(prunekit::read_file(dir + "/heuristic/prune_report.json"));
-  json l = json::parse(prunekit::read_file(dir + "/lsa/prune_report.json"));
+  json h = json::parse(prunekit::read_file(dir + "/heuristic/prunekit/prune_report.json"));
+  json l = json::parse(prunekit::read_file(dir + "/lsa/prunekit/prune_report.json"));
   int improved = 0;
   for (const auto& [name, m] : h["modules"].items()) {
     const double kh = m["reallocation_kept_score_fraction"].get<double>();

@@ -1,6 +1,8 @@
-// Shared basics: the error type that maps to exit code 2, fixture paths, resource figures.
+// Shared basics: the error types that map to exit codes 2 and 1, fixture paths, resource figures,
+// checked file writes.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +36,18 @@ class NumericalError : public std::runtime_error {
   explicit NumericalError(const std::string& where);
 };
 
+// A write that failed while the run was otherwise fine (disk full, file too large, I/O error):
+// tools print one line and exit with code 1. Message convention: "<file>: <what failed> (<errno text>)".
+class IoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws the error type that fits errno after an operation on `path` failed: InputError when the
+// user can fix the path (permission, missing directory, read-only file system, ...), IoError when
+// the run failed (no space, file too large, I/O error, ...). `what` says what was attempted.
+[[noreturn]] void throw_errno(const std::string& path, const std::string& what, int err);
+
 // Root of the shared fixtures (models/, data/, reference/): $PRUNEKIT_SHARED, else "" if unset.
 std::string shared_dir_from_env();
 
@@ -62,6 +76,10 @@ struct Stopwatch {
   void reset() { t0 = std::chrono::steady_clock::now(); }
 };
 
+// "a/b/c" -> "a/b" and "c"; "c" -> "." and "c"; "/c" -> "/" and "c" (no normalisation).
+std::string path_parent(const std::string& path);
+std::string path_leaf(const std::string& path);
+
 bool file_exists(const std::string& path);
 // What keeps `path` from being read as a regular file, in words ("is a directory", "is a FIFO",
 // "is a dangling symbolic link (to X)", "is a symbolic link loop", "does not exist"), or "" when
@@ -70,7 +88,45 @@ std::string path_problem(const std::string& path);
 constexpr const char* kPathMissing = "does not exist";  // path_problem() of a path with nothing there
 bool dir_exists(const std::string& path);
 std::string read_file(const std::string& path);  // throws InputError naming the path
-// Refuse early (InputError naming `flag`) when `path` could not be created or replaced later.
+// Refuse early (InputError naming `flag`) when `path` could not be created or replaced later: its
+// directory is missing or not writable, it is a directory, a dangling symlink or an unwritable file.
 void check_writable(const std::string& path, const std::string& flag);
+
+// --- Checked writes (src/common/fileio.cpp) ---------------------------------------------------
+// All of them throw IoError (disk full, EFBIG, EIO) or InputError (permissions) naming the path.
+void write_all(int fd, const void* data, size_t n, const std::string& path);
+void pwrite_all(int fd, const void* data, size_t n, uint64_t offset, const std::string& path);
+void fsync_fd(int fd, const std::string& path);  // fsync, then errors are the caller's
+void fsync_dir(const std::string& dir);           // best effort: some file systems refuse it
+// The one writer of text/JSON results: written to a temporary file beside `path`
+// (".<name>.prunekit-tmp-<pid>-XXXXXX"), fsync'ed and renamed over it, so `path` is either the old
+// file or the complete new one, never a truncated one. A symlink is followed (its target is
+// replaced). A character device or FIFO (/dev/stdout, /dev/full, a pipe) is written directly.
+void write_file_atomic(const std::string& path, const std::string& text);
+// Write a new file `path` (created or truncated, no rename): checked and fsync'ed. For files
+// inside a temporary output directory that is renamed into place as a whole.
+void write_file_synced(const std::string& path, const std::string& text);
+// Byte-for-byte copy of `src` (symlinks followed) to a new file `dst`, checked and fsync'ed.
+// Returns the number of bytes copied.
+uint64_t copy_file_synced(const std::string& src, const std::string& dst);
+// Lowercase hex SHA-256 of a file's bytes (InputError when it cannot be read), and of a string.
+std::string sha256_file_hex(const std::string& path);
+std::string sha256_hex(const std::string& data);
+
+// Test hook, not a user option: when $PRUNEKIT_DEBUG_PAUSE equals `point`, print
+// "prunekit-debug-pause <point> <pid>" on stderr and sleep up to 120 s (or until the file
+// $PRUNEKIT_DEBUG_RESUME exists), so a test can kill the run or change things at that point
+// (tests/test_output_safety.cpp).
+void debug_pause(const char* point);
+
+// --- Interrupts -------------------------------------------------------------------------------
+// SIGINT/SIGTERM/SIGHUP: remove every registered temporary path (file or directory tree), print
+// one line and exit with 128 + the signal number (130 for SIGINT, 143 for SIGTERM). Installed by
+// init_process. A registration is a small slot (at most 8 live at once); the handler only uses
+// async-signal-safe calls. A registered temporary is first renamed aside, so a commit that races
+// with the signal either completes (the rename finds nothing) or never sees a half-removed tree.
+void install_interrupt_cleanup();
+int register_cleanup_path(const std::string& path);  // returns a slot id (-1 when full)
+void unregister_cleanup_path(int slot);
 
 }  // namespace prunekit

@@ -83,6 +83,7 @@ void init_process(int argc, char** argv) {
   }
   // Both are read when the libraries load, before main(): run the program again with them set.
   if (changed) ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+  install_interrupt_cleanup();
 }
 
 static int g_threads = 0;
@@ -130,8 +131,20 @@ bool dir_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 void check_writable(const std::string& path, const std::string& flag) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (path.empty()) throw InputError(flag + ": empty path");
+  struct stat st, lst;
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+    throw InputError(flag + ": " + path + " is a dangling symbolic link");
+  if (exists) {
+    if (S_ISDIR(st.st_mode)) throw InputError(flag + ": " + path + " is a directory");
+    if (!S_ISREG(st.st_mode)) {  // a device or pipe is written in place
+      if (::access(path.c_str(), W_OK) != 0) throw InputError(flag + ": cannot write " + path + " (not writable)");
+      return;
+    }
+  }
+  // A regular file is replaced by a rename: its directory must be writable.
+  const std::string dir = path_parent(path);
   if (!dir_exists(dir) || ::access(dir.c_str(), W_OK) != 0)
     throw InputError(flag + ": cannot write " + path + " (directory missing or not writable)");
 }

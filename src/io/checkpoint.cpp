@@ -200,6 +200,22 @@ struct Slot {
   bool added = false;
 };
 
+// fsync every file and folder under `dir` (files written by others, e.g. through std::ofstream).
+void fsync_tree(const std::string& dir) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) && !it->is_directory(ec)) continue;
+    const std::string path = it->path().string();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_errno(path, "cannot open to sync", errno);
+    const bool ok = ::fsync(fd) == 0 || errno == EINVAL;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) throw_errno(path, "fsync failed", err);
+  }
+  fsync_dir(dir);
+}
+
 uint64_t plan_bytes(const WritePlanEntry& e) {
   uint64_t n = dtype_size(e.dtype);
   for (int64_t d : e.shape) n *= static_cast<uint64_t>(d);
@@ -213,39 +229,6 @@ std::string shard_file_name(size_t k, size_t n) {
   return buf;
 }
 
-void pwrite_all(int fd, const void* data, size_t n, uint64_t offset, const std::string& path) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw InputError(path + ": write failed (" + std::strerror(errno) + ")");
-    p += w;
-    n -= static_cast<size_t>(w);
-    offset += static_cast<uint64_t>(w);
-  }
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(path + ": cannot create (" + std::strerror(errno) + ")");
-  try {
-    pwrite_all(fd, text.data(), text.size(), 0, path);
-    ::fsync(fd);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-}
-
-void fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 }  // namespace
 
 struct CheckpointWriter::Impl {
@@ -255,6 +238,9 @@ struct CheckpointWriter::Impl {
   std::vector<ShardFile> shards;
   bool write_index = false;
   std::mutex mu;  // guards Slot::added; add() may be called from several threads
+  OutputPolicy policy;
+  std::unique_ptr<OutputLock> lock;
+  int cleanup_slot = -1;
 
   void close_all() {
     for (ShardFile& s : shards)
@@ -267,11 +253,17 @@ struct CheckpointWriter::Impl {
 
 CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<WritePlanEntry> plan,
                                    uint64_t max_shard_bytes,
-                                   const std::map<std::string, std::string>& shard_layout)
-    : impl_(std::make_unique<Impl>()), out_dir_(out_dir) {
-  while (out_dir_.size() > 1 && out_dir_.back() == '/') out_dir_.pop_back();
-  if (out_dir_.empty()) throw InvalidSetting("out_dir", "", "empty output directory");
+                                   const std::map<std::string, std::string>& shard_layout,
+                                   const OutputPolicy& policy)
+    : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
+  im.policy = policy;
+  // Checked before and after taking the lock: another run may have committed meanwhile.
+  out_dir_ = check_output_dir(out_dir, policy);
+  im.lock = std::make_unique<OutputLock>(out_dir_, policy.flag);
+  out_dir_ = check_output_dir(out_dir, policy);
+  for (const std::string& stale : remove_stale_temporaries(out_dir_))
+    std::fprintf(stderr, "note: removed %s, the temporary output of an interrupted run\n", stale.c_str());
   im.plan = std::move(plan);
   im.slots.resize(im.plan.size());
   for (size_t i = 0; i < im.plan.size(); ++i) {
@@ -321,10 +313,10 @@ CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<Write
   im.write_index = im.shards.size() > 1 || (im.shards.size() == 1 && im.shards[0].name != kSingleFile);
 
   // The temporary directory sits beside out_dir so the final rename stays on one filesystem.
-  std::string tmpl = out_dir_ + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
-  if (!::mkdtemp(tmpl.data()))
-    throw InputError(out_dir_ + ": cannot create output directory (" + std::strerror(errno) + ")");
+  std::string tmpl = output_temp_prefix(out_dir_) + std::to_string(::getpid()) + "-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw_errno(out_dir_, "cannot create the temporary output directory", errno);
   tmp_dir_ = tmpl;
+  im.cleanup_slot = register_cleanup_path(tmp_dir_);
   ::chmod(tmp_dir_.c_str(), 0755);  // mkdtemp makes it 0700; the final model dir should be readable
 
   try {
@@ -346,18 +338,19 @@ CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<Write
 
       const std::string path = join(tmp_dir_, s.name);
       s.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (s.fd < 0) throw InputError(path + ": cannot create (" + std::strerror(errno) + ")");
+      if (s.fd < 0) throw_errno(path, "cannot create", errno);
       uint8_t len[8];
       for (int b = 0; b < 8; ++b) len[b] = static_cast<uint8_t>(uint64_t(text.size()) >> (8 * b));
       pwrite_all(s.fd, len, 8, 0, path);
       pwrite_all(s.fd, text.data(), text.size(), 8, path);
       if (::ftruncate(s.fd, static_cast<off_t>(s.data_start + s.data_size)) != 0)
-        throw InputError(path + ": cannot size file (" + std::strerror(errno) + ")");
+        throw_errno(path, "cannot size file", errno);
     }
   } catch (...) {
     im.close_all();
     std::error_code ec;
     fs::remove_all(tmp_dir_, ec);
+    unregister_cleanup_path(im.cleanup_slot);
     throw;
   }
 }
@@ -368,6 +361,8 @@ CheckpointWriter::~CheckpointWriter() {
     std::error_code ec;
     fs::remove_all(tmp_dir_, ec);
   }
+  if (impl_) unregister_cleanup_path(impl_->cleanup_slot);
+  // impl_ (and with it the lock) goes last, after the temporary directory is gone.
 }
 
 void CheckpointWriter::add(const std::string& name, const at::Tensor& tensor) {
@@ -393,17 +388,122 @@ void CheckpointWriter::add(const std::string& name, const at::Tensor& tensor) {
     pwrite_all(s.fd, t.data_ptr(), slot.end - slot.begin, s.data_start + slot.begin, join(tmp_dir_, s.name));
 }
 
-std::string CheckpointWriter::temp_path(const std::string& file_name) const { return join(tmp_dir_, file_name); }
-
-void CheckpointWriter::copy_side_files(const std::string& src_dir) {
-  for (const char* f : {"config.json", "generation_config.json", "tokenizer.model", "tokenizer.json",
-                        "tokenizer_config.json", "special_tokens_map.json"}) {
-    const std::string src = join(src_dir, f);
-    if (!file_exists(src)) continue;
+std::string CheckpointWriter::temp_path(const std::string& file_name) const {
+  const size_t slash = file_name.find_last_of('/');
+  if (slash != std::string::npos) {
     std::error_code ec;
-    fs::copy_file(src, temp_path(f), fs::copy_options::overwrite_existing, ec);
-    if (ec) throw InputError(src + ": cannot copy to " + temp_path(f) + " (" + ec.message() + ")");
+    fs::create_directories(join(tmp_dir_, file_name.substr(0, slash)), ec);
+    if (ec) throw_errno(join(tmp_dir_, file_name.substr(0, slash)), "cannot create", ec.value());
   }
+  return join(tmp_dir_, file_name);
+}
+
+void CheckpointWriter::write_text(const std::string& file_name, const std::string& text) const {
+  write_file_synced(temp_path(file_name), text);
+}
+
+namespace {
+
+// Why a root-level entry of the input is not carried over, or "" to copy it.
+std::string skip_reason(const std::string& name, const std::string& src_dir) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (name == kIndexFile || name == "pytorch_model.bin.index.json") return "shard index (written anew)";
+  if (ends_with(".safetensors"))
+    return "weights: the output's own shards replace them (loaders that glob *.safetensors would read any other)";
+  if (name.rfind("pytorch_model", 0) == 0 && ends_with(".bin")) return "dense weights in another format";
+  if (name == kReportDir) return "a previous prunekit run's report and masks";
+  if (name == "prune_report.json" && is_prunekit_output(src_dir)) return "a previous prunekit run's report";
+  if (name == ".git") return "version control data (may hold the dense weights)";
+  if (name == ".cache") return "download cache metadata";
+  return "";
+}
+
+void copy_tree(const std::string& src, const std::string& dst, const std::string& rel, int depth,
+               std::set<std::pair<dev_t, ino_t>>& visited, SideFiles& out) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(src, ec)) names.push_back(e.path().filename().string());
+  if (ec) throw_errno(src, "cannot list", ec.value());
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string from = join(src, name), to = join(dst, name), r = rel.empty() ? name : rel + "/" + name;
+    if (depth == 0) {
+      const std::string why = skip_reason(name, src);
+      if (!why.empty()) {
+        out.skipped.push_back({r, why});
+        continue;
+      }
+    }
+    struct stat lst, st;
+    if (::lstat(from.c_str(), &lst) != 0) continue;  // vanished
+    const bool link = S_ISLNK(lst.st_mode);
+    if (::stat(from.c_str(), &st) != 0) {
+      out.skipped.push_back({r, "dangling symbolic link"});
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (!visited.insert({st.st_dev, st.st_ino}).second || depth >= 32) {
+        out.skipped.push_back({r, "symbolic link loop"});
+        continue;
+      }
+      if (::mkdir(to.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(to, "cannot create", errno);
+      copy_tree(from, to, r, depth + 1, visited, out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      out.skipped.push_back({r, "not a regular file (device, FIFO or socket)"});
+      continue;
+    }
+    out.copied.push_back({r, copy_file_synced(from, to), link});
+  }
+}
+
+}  // namespace
+
+SideFiles CheckpointWriter::copy_side_files(const std::string& src_dir) {
+  SideFiles out;
+  std::set<std::pair<dev_t, ino_t>> visited;
+  struct stat st;
+  if (::stat(src_dir.c_str(), &st) == 0) visited.insert({st.st_dev, st.st_ino});
+  copy_tree(src_dir, tmp_dir_, "", 0, visited, out);
+  return out;
+}
+
+nlohmann::json to_json(const SideFiles& side) {
+  json copied = json::object(), skipped = json::object();
+  uint64_t total = 0;
+  for (const SideFiles::Copied& c : side.copied) {
+    copied[c.path] = c.via_symlink ? json{{"bytes", c.bytes}, {"via_symlink", true}} : json{{"bytes", c.bytes}};
+    total += c.bytes;
+  }
+  for (const auto& [path, why] : side.skipped) skipped[path] = why;
+  return {{"copied", copied}, {"copied_bytes", total}, {"skipped", skipped}};
+}
+
+nlohmann::json to_json(const std::vector<FileDigest>& digests) {
+  json out = json::object();
+  for (const FileDigest& d : digests) out[d.file] = {{"bytes", d.bytes}, {"sha256", d.sha256}};
+  return out;
+}
+
+std::vector<FileDigest> input_digests(const Checkpoint& ck) {
+  std::vector<std::string> files = {"config.json"};
+  if (ck.sharded()) files.push_back(kIndexFile);
+  std::set<std::string> seen;
+  for (const std::string& n : ck.names()) {
+    const std::string shard = ck.shard_of(n);
+    if (seen.insert(shard).second) files.push_back(shard);
+  }
+  std::vector<FileDigest> out;
+  for (const std::string& f : files) {
+    const std::string path = join(ck.dir(), f);
+    struct stat st;
+    const uint64_t bytes = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    out.push_back({f, bytes, sha256_file_hex(path)});
+  }
+  return out;
 }
 
 void CheckpointWriter::finish() {
@@ -425,27 +525,22 @@ void CheckpointWriter::finish() {
       total += im.slots[i].end - im.slots[i].begin;
     }
     json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
-    write_text_file(temp_path(kIndexFile), index.dump(2) + "\n");
+    write_file_synced(temp_path(kIndexFile), index.dump(2) + "\n");
   }
+  for (ShardFile& s : im.shards) fsync_fd(s.fd, join(tmp_dir_, s.name));
   for (ShardFile& s : im.shards) {
-    if (::fsync(s.fd) != 0)
-      throw InputError(join(tmp_dir_, s.name) + ": fsync failed (" + std::strerror(errno) + ")");
+    if (::close(s.fd) != 0 && errno != EINTR) throw_errno(join(tmp_dir_, s.name), "close failed", errno);
+    s.fd = -1;
   }
-  im.close_all();
-  fsync_dir(tmp_dir_);
+  // Whatever else the caller put in (side files, report, masks) is on disk before the rename too.
+  fsync_tree(tmp_dir_);
 
-  // The caller decided to overwrite: a previous out_dir (empty or not) is removed first.
-  std::error_code ec;
-  if (fs::exists(out_dir_, ec)) {
-    if (!fs::is_directory(out_dir_, ec))
-      throw InputError(out_dir_ + ": exists and is not a directory");
-    fs::remove_all(out_dir_, ec);
-    if (ec) throw InputError(out_dir_ + ": cannot remove the existing directory (" + ec.message() + ")");
-  }
-  if (::rename(tmp_dir_.c_str(), out_dir_.c_str()) != 0)
-    throw InputError(out_dir_ + ": cannot move " + tmp_dir_ + " into place (" + std::strerror(errno) + ")");
-  fsync_dir(fs::path(out_dir_).parent_path().empty() ? "." : fs::path(out_dir_).parent_path().string());
+  debug_pause("commit");
+  commit_output_dir(tmp_dir_, out_dir_, im.policy.overwrite);
   finished_ = true;
+  unregister_cleanup_path(im.cleanup_slot);
+  im.cleanup_slot = -1;
+  fsync_dir(fs::path(out_dir_).parent_path().empty() ? "." : fs::path(out_dir_).parent_path().string());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -295,21 +295,6 @@ std::map<std::string, at::Tensor> load_safetensors(const std::string& path) {
   return out;
 }
 
-namespace {
-
-void write_all(int fd, const void* data, size_t n, const std::string& path) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw InputError(path + ": write failed (" + std::strerror(errno) + ")");
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-}  // namespace
-
 void save_safetensors(const std::string& path, const std::map<std::string, at::Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header;
@@ -331,17 +316,17 @@ void save_safetensors(const std::string& path, const std::map<std::string, at::T
   // Write beside the target and rename, so a reader never sees a half-written file.
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(path + ": cannot create (" + std::strerror(errno) + ")");
+  if (fd < 0) throw_errno(path, "cannot create", errno);
   try {
     uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t(text.size()) >> (8 * i));
     write_all(fd, len, 8, path);
     write_all(fd, text.data(), text.size(), path);
     for (const at::Tensor& t : data) write_all(fd, t.data_ptr(), t.numel() * t.element_size(), path);
-    if (::close(fd) != 0) throw InputError(path + ": close failed (" + std::strerror(errno) + ")");
+    fsync_fd(fd, path);
+    if (::close(fd) != 0) throw_errno(path, "close failed", errno);
     fd = -1;
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw InputError(path + ": cannot rename into place (" + std::strerror(errno) + ")");
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(path, "cannot rename into place", errno);
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());

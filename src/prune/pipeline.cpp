@@ -50,28 +50,6 @@ void validate_prune_options(const PruneOptions& opt) {
     throw InvalidSetting("reconstruct_iters", std::to_string(opt.refit.max_iters), "must be >= 0");
 }
 
-static std::string real_path(const std::string& p) {
-  char buf[PATH_MAX];
-  return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
-}
-
-static void check_output_dir(const PruneOptions& opt) {
-  struct stat st;
-  if (::stat(opt.out_dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) throw InputError("--out: " + opt.out_dir + " exists and is not a directory");
-    if (real_path(opt.out_dir) == real_path(opt.model_dir))
-      throw InputError("--out: must differ from --model (the input is never modified)");
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(opt.out_dir.c_str()), ::closedir);
-    bool empty = true;
-    while (dirent* e = d ? ::readdir(d.get()) : nullptr) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") empty = false;
-    }
-    if (!empty && !opt.overwrite)
-      throw InputError("--out: " + opt.out_dir + " exists and is not empty (use --overwrite to replace it)");
-  }
-}
-
 namespace {
 
 // Calibration windows (upstream's C4 sampler), described in the report.
@@ -127,9 +105,9 @@ struct SavedSelections {
     stats[module + ".nsamples"] = at::full({1}, s.nsamples, at::kLong);
   }
   void write(const CheckpointWriter& writer, const std::string& method) const {
-    save_safetensors(writer.temp_path("masks.safetensors"), masks,
+    save_safetensors(writer.temp_path("prunekit/masks.safetensors"), masks,
                      {{"format", "pt"}, {"mask_convention", "1 = kept, 0 = pruned"}, {"prunekit_method", method}});
-    if (!stats.empty()) save_safetensors(writer.temp_path("stats.safetensors"), stats);
+    if (!stats.empty()) save_safetensors(writer.temp_path("prunekit/stats.safetensors"), stats);
   }
 };
 
@@ -147,7 +125,12 @@ json prune_checkpoint(const PruneOptions& opt) {
   SparsitySpec spec = opt.spec;
   if (!opt.group_given) spec.group = pruner->default_group();
   const ModuleSelection sel = ModuleSelection::parse(opt.modules_arg, opt.layers_arg, L);
-  check_output_dir(opt);
+  // Output checked (never at or around the input; only a previous prunekit output is replaced),
+  // locked and prepared before any work: same names, dtypes and shard layout as the input.
+  const std::map<std::string, std::string> layout =
+      opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
+  CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout,
+                          OutputPolicy{opt.model_dir, opt.overwrite});
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
   cfg.check_seqlen(seqlen, "seqlen");
 
@@ -167,10 +150,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     calib = sample_calibration(opt, seqlen, report);
   }
 
-  // Output: same names, dtypes and shard layout as the input, in a temporary directory.
-  const std::map<std::string, std::string> layout =
-      opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
-  CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout);
+  debug_pause("calibration");
 
   std::vector<double> layer_sparsity;
   {
@@ -233,6 +213,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     master = LayerWeights{};
     stream.release(l);
     bar.update(l + 1);
+    if (l == L / 2) debug_pause("layers");
   }
   bar.finish();
   hidden = at::Tensor();
@@ -246,19 +227,25 @@ json prune_checkpoint(const PruneOptions& opt) {
         ck.release(name);
       }
   }
-  writer.copy_side_files(opt.model_dir);
+  debug_pause("writing");
+  const SideFiles side_files = writer.copy_side_files(opt.model_dir);
   if (opt.save_masks) saved.write(writer, opt.method);
+  std::vector<FileDigest> digests;
+  {
+    auto t = report.time("hash_inputs");
+    digests = input_digests(ck);
+  }
   if (needs_data) {
     const double per_forward = layer_forward_flops(cfg, calib.input_ids.numel(), seqlen);
     report.set("forward_gflop", per_forward * double(stream.layer_forwards()) / 1e9);
     report.set("layer_forwards", stream.layer_forwards());
   }
+  report.set("input_files", to_json(digests));
+  report.set("side_files", to_json(side_files));
   json result = report.finish(total_clock.seconds());
-  {
-    std::ofstream f(writer.temp_path("prune_report.json"));
-    f << result.dump(2) << "\n";
-  }
+  writer.write_text(kReportFile, result.dump(2) + "\n");  // also the marker of a prunekit output
   writer.finish();
+  debug_pause("committed");
   return result;
 }
 

@@ -121,11 +121,7 @@ int run_gemm(const GemmArgs& a) {
     opt.paths.push_back(bench::kPathDenseOurs);
     opt.paths.push_back(bench::kPathSparseOurs);
   }
-  std::ofstream json_file;
-  if (!a.json_out.empty()) {
-    json_file.open(a.json_out);
-    if (!json_file) throw InputError("--json: cannot write " + a.json_out);
-  }
+  if (!a.json_out.empty()) check_writable(a.json_out, "--json");
 
   std::string why;
   for (const auto& p : opt.paths)
@@ -168,8 +164,8 @@ int run_gemm(const GemmArgs& a) {
   std::printf("<details><summary>All paths (median, min-max, IQR, GFLOP/s dense-equivalent, weight GB/s)</summary>\n\n%s\n</details>\n",
               bench::gemm_detail_markdown(results).c_str());
   print_thread_check(opt, results, m.threads, a.threads_check);
-  if (json_file.is_open()) {
-    json_file << bench::gemm_json(m, opt, results).dump(2) << "\n";
+  if (!a.json_out.empty()) {
+    write_file_atomic(a.json_out, bench::gemm_json(m, opt, results).dump(2) + "\n");
     std::fprintf(stderr, "bench-sparse gemm: wrote %s\n", a.json_out.c_str());
   }
   return 0;
@@ -212,11 +208,7 @@ int run_model(const ModelArgs& a) {
   // Open both checkpoints before the long run so a bad directory fails in a second.
   { Checkpoint check(opt.model_dir); }
   if (!opt.sparse_model_dir.empty()) { Checkpoint check(opt.sparse_model_dir); }
-  std::ofstream json_file;
-  if (!a.json_out.empty()) {
-    json_file.open(a.json_out);
-    if (!json_file) throw InputError("--json: cannot write " + a.json_out);
-  }
+  if (!a.json_out.empty()) check_writable(a.json_out, "--json");
   const bench::MachineInfo m = bench::machine_info(opt.isa);
   std::vector<bench::ModelPathInfo> infos;
   auto results = bench::run_model_bench(opt, &infos, [](const bench::ModelResult& r) {
@@ -232,8 +224,8 @@ int run_model(const ModelArgs& a) {
               "fp32 on every path except torch_bf16.\n\n",
               opt.repeats, static_cast<long long>(opt.decode_context), static_cast<long long>(opt.decode));
   std::printf("%s\n", bench::model_markdown(results, infos).c_str());
-  if (json_file.is_open()) {
-    json_file << bench::model_json(m, opt, results, infos).dump(2) << "\n";
+  if (!a.json_out.empty()) {
+    write_file_atomic(a.json_out, bench::model_json(m, opt, results, infos).dump(2) + "\n");
     std::fprintf(stderr, "bench-sparse model: wrote %s\n", a.json_out.c_str());
   }
   return 0;

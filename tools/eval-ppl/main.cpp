@@ -61,9 +61,7 @@ int main(int argc, char** argv) {
                           {"tokens_per_s", r.tokens_per_s}, {"peak_rss_mb", rss},
                           {"seconds", r.seconds},   {"model", model_dir},
                           {"dataset", dataset},     {"dtype", dtype}};
-      std::ofstream f(json_out);
-      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
-      f << j.dump(2) << "\n";
+      prunekit::write_file_atomic(json_out, j.dump(2) + "\n");
     }
     return 0;
   });

@@ -25,15 +25,6 @@ std::string base_name(std::string path) {
 }
 
 // Write beside the target and rename, so a reader never sees a half-written file.
-void write_output(const std::string& path, const std::string& text, const std::string& flag) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!(f << text) || !f.flush()) throw prunekit::InputError(flag + ": cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw prunekit::InputError(flag + ": cannot write " + path);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +84,7 @@ int main(int argc, char** argv) {
     const at::ScalarType compute = prunekit::cli::parse_compute_dtype("--dtype", dtype);
     dtype = compute == at::kFloat ? "float32" : "bfloat16";
     const std::vector<std::string> tasks = prunekit::cli::parse_list("--tasks", task_list);
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     // Fail on a missing task file before loading the model.
     for (const std::string& t : tasks) prunekit::resolve_task_file(t, data_dir);
 
@@ -122,11 +114,11 @@ int main(int argc, char** argv) {
       for (const std::string& name : ck.names())  // parameters counted once (a tied lm_head copy is not one)
         if (!(name == "lm_head.weight" && ck.config().tie_word_embeddings)) run.num_parameters += ck.info(name).numel();
       run.date = started;
-      write_output(json_out, prunekit::lm_eval_results_json(r, run).dump(2) + "\n", "--json");
+      prunekit::write_file_atomic(json_out, prunekit::lm_eval_results_json(r, run).dump(2) + "\n");
     } else if (!json_out.empty()) {
-      write_output(json_out, prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) + "\n", "--json");
+      prunekit::write_file_atomic(json_out, prunekit::zeroshot_json(r, base_name(model_dir), dtype).dump(1) + "\n");
     }
-    if (!samples_out.empty()) write_output(samples_out, prunekit::lm_eval_samples_jsonl(r), "--log-samples");
+    if (!samples_out.empty()) prunekit::write_file_atomic(samples_out, prunekit::lm_eval_samples_jsonl(r));
     return 0;
   });
 }

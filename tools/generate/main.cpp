@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("generate", [&] {
     prunekit::set_threads(threads);
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
     prunekit::LlamaModel model(ck, prunekit::cli::parse_compute_dtype("--dtype", dtype));
@@ -51,9 +52,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", text.c_str());
     if (!json_out.empty()) {
       nlohmann::json j = {{"prompt_ids", prompt_ids}, {"ids", ids}, {"text", text}};
-      std::ofstream f(json_out);
-      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
-      f << j.dump() << "\n";
+      prunekit::write_file_atomic(json_out, j.dump() + "\n");
     }
     return 0;
   });

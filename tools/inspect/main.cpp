@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("inspect", [&] {
     prunekit::set_threads(threads);
+    if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     ck.require_llama_tensors();
     std::vector<std::pair<int, int>> patterns = {{2, 4}, {4, 8}};
@@ -64,12 +65,13 @@ int main(int argc, char** argv) {
     const double total = double(zeros_total) / double(numel_total);
     std::printf("total sparsity of the %lld prunable weights: %.6f\n", (long long)numel_total, total);
     if (!json_out.empty()) {
-      std::ofstream f(json_out);
-      if (!f) throw prunekit::InputError("--json: cannot write " + json_out);
-      f << nlohmann::json{{"model", model_dir}, {"total_sparsity", total}, {"prunable_weights", numel_total},
-                          {"zeros", zeros_total}, {"modules", modules}}
-               .dump(2)
-        << "\n";
+      prunekit::write_file_atomic(json_out, nlohmann::json{{"model", model_dir},
+                                                           {"total_sparsity", total},
+                                                           {"prunable_weights", numel_total},
+                                                           {"zeros", zeros_total},
+                                                           {"modules", modules}}
+                                                .dump(2) +
+                                                "\n");
     }
     return 0;
   });

@@ -183,7 +183,6 @@ at::Tensor random_normal(const std::vector<int64_t>& shape, double std, uint64_t
   return out;
 }
 
-bool dir_is_empty(const std::string& d) { return fs::directory_iterator(d) == fs::directory_iterator(); }
 
 }  // namespace
 
@@ -205,7 +204,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"llama", "qwen2", "qwen3"}));
   app.add_option("--dtype", dtype_name_s, "stored dtype (default: the model's own)")
       ->check(CLI::IsMember({"bf16", "f16", "f32"}));
-  app.add_option("--out", out, "output model directory (replaced if it holds a model)")->required();
+  app.add_option("--out", out, "output model directory (replaced only if it holds a previous make-synthetic or prunekit output)")->required();
   app.add_option("--seed", seed, "random seed (default 0)")->check(cli::Integer(0, INT64_MAX));
   app.add_option("--max-shard-size", max_shard, "shard size, e.g. 2GB, 500MB, 1GiB (default 2GB)")
       ->check(cli::Size());
@@ -231,16 +230,14 @@ int main(int argc, char** argv) {
     const auto tokenizer_copies = tokenizer.empty() ? decltype(tokenizer_files("")){} : tokenizer_files(tokenizer);
     const std::string config_text = config_json(s, dtype).dump(2) + "\n";
     const LlamaConfig cfg = LlamaConfig::from_json_text(config_text, "make-synthetic config");
-    // Replacing a previous model is fine; wiping an unrelated directory is not.
-    if (fs::exists(out) &&
-        (!fs::is_directory(out) || (!dir_is_empty(out) && !file_exists(out + "/config.json"))))
-      throw InputError("--out: " + out + " exists and is not a model directory; refusing to replace it");
-
     Stopwatch clock;
     std::vector<Planned> planned = plan_for(cfg, dtype);
     std::vector<WritePlanEntry> plan;
     for (const Planned& p : planned) plan.push_back(p.entry);
-    CheckpointWriter writer(out, plan, max_shard_bytes);
+    // Replacing a previous make-synthetic (or prunekit) output is fine; anything else is refused.
+    OutputPolicy policy;
+    policy.overwrite = true;
+    CheckpointWriter writer(out, plan, max_shard_bytes, {}, policy);
 
     const at::ScalarType st = to_scalar_type(dtype);
     uint64_t params = 0;
@@ -251,13 +248,14 @@ int main(int argc, char** argv) {
       writer.add(p.entry.name, t);
       params += static_cast<uint64_t>(t.numel());
     }
-    {
-      std::FILE* f = std::fopen(writer.temp_path("config.json").c_str(), "w");
-      if (!f) throw InputError(writer.temp_path("config.json") + ": cannot create");
-      std::fwrite(config_text.data(), 1, config_text.size(), f);
-      std::fclose(f);
-    }
-    for (const auto& [src, name] : tokenizer_copies) fs::copy_file(src, writer.temp_path(name));
+    writer.write_text("config.json", config_text);
+    for (const auto& [src, name] : tokenizer_copies) copy_file_synced(src, writer.temp_path(name));
+    // The marker that lets a later run replace this directory.
+    writer.write_text("prunekit/make_synthetic.json",
+                      nlohmann::json{{"prunekit_version", PRUNEKIT_VERSION}, {"shape", shape_name},
+                                     {"layers", s.layers}, {"dtype", dtype_name(dtype)}, {"seed", seed}}
+                              .dump(2) +
+                          "\n");
     writer.finish();
 
     int shards = 0;

@@ -71,7 +71,8 @@ namespace cli = prunekit::cli;
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"prune: magnitude, Wanda, RIA, SparseGPT (+ OWL layerwise sparsity), unstructured or N:M,\n"
-               "streamed one decoder layer at a time; writes an HF checkpoint + prune_report.json",
+               "streamed one decoder layer at a time; writes an HF checkpoint (the input directory with the weights\n"
+               "replaced) + prunekit/prune_report.json",
                "prune"};
   prunekit::PruneOptions opt;
   std::string pattern, group, dtype = "float32", max_shard, sparsity_text;
@@ -124,9 +125,10 @@ int main(int argc, char** argv) {
       ->check(cli::ComputeDtype());
   app.add_option("--max-shard-size", max_shard, "re-shard the output (e.g. 5GB; default: the input's layout)")
       ->check(cli::Size());
-  app.add_flag("--save-masks", opt.save_masks, "also write masks.safetensors (uint8, 1 = kept) and stats.safetensors");
-  app.add_flag("--overwrite", opt.overwrite, "replace a non-empty --out");
-  app.add_option("--json", opt.json_path, "also copy prune_report.json here");
+  app.add_flag("--save-masks", opt.save_masks, "also write prunekit/masks.safetensors (uint8, 1 = kept) and prunekit/stats.safetensors");
+  app.add_flag("--overwrite", opt.overwrite, "replace a previous prunekit output at --out (recognised by its prunekit/prune_report.json; "
+               "any other non-empty directory is never replaced)");
+  app.add_option("--json", opt.json_path, "also write prune_report.json here");
   app.add_flag("--quiet", opt.quiet, "no progress bar or warnings");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
@@ -166,12 +168,13 @@ int main(int argc, char** argv) {
     nlohmann::json args = nlohmann::json::array();
     for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
     opt.args = {{"argv", args}, {"calib", opt.calib_path}, {"nsamples", opt.nsamples}, {"seed", opt.seed}};
-    nlohmann::json report = prunekit::prune_checkpoint(opt);
+    // Refused up front, before any work: a --json that could not be written at the end.
     if (!opt.json_path.empty()) {
-      std::ofstream f(opt.json_path);
-      if (!f) throw prunekit::InputError("--json: cannot write " + opt.json_path);
-      f << report.dump(2) << "\n";
+      prunekit::check_writable(opt.json_path, "--json");
+      prunekit::check_outside_input(opt.json_path, opt.model_dir, "--json");
     }
+    nlohmann::json report = prunekit::prune_checkpoint(opt);
+    if (!opt.json_path.empty()) prunekit::write_file_atomic(opt.json_path, report.dump(2) + "\n");
     std::printf("pruned %s -> %s: method %s, %s, total sparsity %.6f, %.1f s, peak RSS %.0f MiB\n",
                 opt.model_dir.c_str(), opt.out_dir.c_str(), opt.method.c_str(), report["pattern"].get<std::string>().c_str(),
                 report["total_sparsity"].get<double>(), report["time_s"]["total"].get<double>(),
