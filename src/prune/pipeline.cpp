@@ -190,7 +190,7 @@ json prune_checkpoint(const PruneOptions& opt) {
                                                        outcome.extra);
             report.add_reconstruction_error(err);
             if (opt.save_masks)
-              saved.stats[linear_prefix(l, i) + ".reconstruction_error"] = at::full({1}, err, at::kDouble);
+              saved.stats[linear_prefix(l, i) + ".reconstruction_error"] = at::full({1}, err, at::kFloat);
           }
           if (opt.save_masks) saved.add(linear_prefix(l, i), outcome.keep_mask, cap.stats(i));
         }
