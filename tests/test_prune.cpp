@@ -77,7 +77,7 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
 
   // Masks, element by element.
   auto ours = prunekit::load_safetensors(out + "/prunekit/masks.safetensors");
-  auto ref = prunekit::load_safetensors(oracle + "/masks.safetensors");
+  auto ref = prunekit::load_safetensors(oracle + "/prunekit/masks.safetensors");
   ASSERT_EQ(ours.size(), ref.size());
   int64_t differing = 0, total = 0;
   for (const auto& [name, m] : ref) {
@@ -110,10 +110,10 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
   }
 
   // Activation statistics of the pruning pass.
-  if (prunekit_test::path_exists(oracle + "/stats.safetensors") && run.exact &&
+  if (prunekit_test::path_exists(oracle + "/prunekit/stats.safetensors") && run.exact &&
       std::string(run.args).find("magnitude") == std::string::npos) {
     auto s_ours = prunekit::load_safetensors(out + "/prunekit/stats.safetensors");
-    auto s_ref = prunekit::load_safetensors(oracle + "/stats.safetensors");
+    auto s_ref = prunekit::load_safetensors(oracle + "/prunekit/stats.safetensors");
     for (const auto& [name, t] : s_ref) {
       if (name.find(".scaler_row") == std::string::npos || name.find("pass1") != std::string::npos) continue;
       ASSERT_TRUE(s_ours.count(name)) << name;
@@ -415,7 +415,7 @@ TEST(RandomMethod, SeededPerRowFloor) {
   ASSERT_EQ(run_cmd(cmd + dir + "/s3 --random-seed 3").code, 0);
   ASSERT_EQ(run_cmd(cmd + dir + "/s3b --random-seed 3").code, 0);
   ASSERT_EQ(run_cmd(cmd + dir + "/s4 --random-seed 4").code, 0);
-  json rep = json::parse(prunekit::read_file(dir + "/s3/prune_report.json"));
+  json rep = json::parse(prunekit::read_file(dir + "/s3/prunekit/prune_report.json"));
   EXPECT_EQ(rep["method_params"]["seed"].get<int64_t>(), 3);
   EXPECT_NEAR(rep["total_sparsity"].get<double>(), 0.5, 1e-12);  // every row of every matrix: 0.5
   EXPECT_TRUE(rep["calibration"].is_null());

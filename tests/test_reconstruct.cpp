@@ -235,7 +235,7 @@ TEST(AlpsPrune, NMMasksComplyOnStories260K) {
     auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " --method alps --pattern " +
                                     pattern + " --calib " + calib + " --nsamples 8 --save-masks --quiet --out " + out);
     ASSERT_EQ(r.code, 0) << r.output;
-    auto masks = prunekit::load_safetensors(out + "/masks.safetensors");
+    auto masks = prunekit::load_safetensors(out + "/prunekit/masks.safetensors");
     ASSERT_EQ(masks.size(), 35u);
     prunekit::Checkpoint ck(out);
     for (const auto& [name, keep] : masks) {
@@ -248,7 +248,7 @@ TEST(AlpsPrune, NMMasksComplyOnStories260K) {
       EXPECT_EQ(keep.narrow(1, 0, full).sum().item<int64_t>(), keep.size(0) * full / m * (m - n)) << name;
       if (full < cols) EXPECT_EQ(keep.narrow(1, full, cols - full).sum().item<int64_t>(), 0) << name;
     }
-    json report = json::parse(prunekit::read_file(out + "/prune_report.json"));
+    json report = json::parse(prunekit::read_file(out + "/prunekit/prune_report.json"));
     for (const auto& [name, mod] : report["modules"].items()) {
       EXPECT_GE(mod["alps_iterations"].get<int>(), 3) << name;
       EXPECT_EQ(mod["damp_retries"].get<int>(), 0) << name;
@@ -311,7 +311,7 @@ TEST_P(PerplexityOrdering, DISABLED_BeatsTheBaselineOnStories260K) {
     auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " " + args + " --calib " + calib +
                                     " --nsamples 32 --seqlen 512 --seed 0 --save-masks --quiet --out " + out);
     ASSERT_EQ(r.code, 0) << r.output;
-    report[tag] = json::parse(prunekit::read_file(out + "/prune_report.json"));
+    report[tag] = json::parse(prunekit::read_file(out + "/prunekit/prune_report.json"));
     prunekit::Checkpoint ck(out);
     prunekit::PerplexityOptions opt;
     opt.seqlen = 512;
@@ -339,8 +339,8 @@ TEST_P(PerplexityOrdering, DISABLED_BeatsTheBaselineOnStories260K) {
             report["worse"]["reconstruction_error"]["mean"].get<double>());
 
   if (c.same_mask) {
-    auto a = prunekit::load_safetensors(dir + "/better/masks.safetensors");
-    auto b = prunekit::load_safetensors(dir + "/worse/masks.safetensors");
+    auto a = prunekit::load_safetensors(dir + "/better/prunekit/masks.safetensors");
+    auto b = prunekit::load_safetensors(dir + "/worse/prunekit/masks.safetensors");
     ASSERT_EQ(a.size(), 35u);
     prunekit::Checkpoint ck(dir + "/better");
     for (const auto& [name, keep] : b) {
