@@ -151,7 +151,7 @@ TEST(OutputSafety, OnlyAPreviousPrunekitOutputIsReplaced) {
   // Nothing beside the outputs: no temporary, no set-aside previous output, no lock file.
   EXPECT_EQ(entries_with(tmp, "empty.").size(), 0u);
   // A legacy output (report at the root, as before it moved under prunekit/) is recognised too.
-  spit(tmp + "/legacy/prunekit/prune_report.json", R"({"prunekit_version": "0.1"})");
+  spit(tmp + "/legacy/prune_report.json", R"({"prunekit_version": "0.1"})");
   EXPECT_TRUE(prunekit::is_prunekit_output(tmp + "/legacy"));
   fs::remove_all(tmp);
 }

@@ -77,7 +77,7 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
 
   // Masks, element by element.
   auto ours = prunekit::load_safetensors(out + "/prunekit/masks.safetensors");
-  auto ref = prunekit::load_safetensors(oracle + "/prunekit/masks.safetensors");
+  auto ref = prunekit::load_safetensors(oracle + "/masks.safetensors");
   ASSERT_EQ(ours.size(), ref.size());
   int64_t differing = 0, total = 0;
   for (const auto& [name, m] : ref) {
@@ -110,10 +110,10 @@ TEST_P(OracleTest, MasksStatsSparsityAndPerplexityMatchUpstream) {
   }
 
   // Activation statistics of the pruning pass.
-  if (prunekit_test::path_exists(oracle + "/prunekit/stats.safetensors") && run.exact &&
+  if (prunekit_test::path_exists(oracle + "/stats.safetensors") && run.exact &&
       std::string(run.args).find("magnitude") == std::string::npos) {
     auto s_ours = prunekit::load_safetensors(out + "/prunekit/stats.safetensors");
-    auto s_ref = prunekit::load_safetensors(oracle + "/prunekit/stats.safetensors");
+    auto s_ref = prunekit::load_safetensors(oracle + "/stats.safetensors");
     for (const auto& [name, t] : s_ref) {
       if (name.find(".scaler_row") == std::string::npos || name.find("pass1") != std::string::npos) continue;
       ASSERT_TRUE(s_ours.count(name)) << name;
