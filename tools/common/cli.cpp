@@ -223,6 +223,8 @@ bool parse(CLI::App& app, int argc, char** argv, int* exit_code) {
   if (!app.get_option_no_throw("--version"))
     app.set_version_flag("--version", app.get_name() + " (prunekit " PRUNEKIT_VERSION ")");
   if (!app.get_option_no_throw("--log-level")) add_log_level_flag(app);
+  // A subcommand's line may carry the tool's own flags too (bench-sparse gemm --log-level debug).
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->fallthrough();
   // Applied before the parse too, so that what the parse itself logs (--threads capped) obeys it.
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--log-level") try {
