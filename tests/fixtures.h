@@ -9,8 +9,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <string>
 #include <sys/stat.h>
+#include <vector>
+
+#include "prunekit/common.h"
 
 namespace prunekit_test {
 
@@ -48,6 +54,36 @@ inline CmdResult run_cmd(const std::string& cmd) {
   int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// A file's bytes ("" when it cannot be read), and a file written with exactly `bytes`.
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+inline void spit(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Run `fn`, expecting an InputError whose message contains every needle (and, with one_line,
+// no newline: the tools print it as their one error line).
+inline void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& needles,
+                               bool one_line = true) {
+  try {
+    fn();
+    ADD_FAILURE() << "no InputError (expected one mentioning \"" << needles.back() << "\")";
+  } catch (const prunekit::InputError& e) {
+    const std::string msg = e.what();
+    if (one_line) EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
+    for (const std::string& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << msg << "\nlacks: " << n;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+  }
+}
+// The same with one needle and no line check.
+inline void expect_input_error_mentioning(const std::function<void()>& fn, const std::string& needle) {
+  expect_input_error(fn, {needle}, /*one_line=*/false);
 }
 
 // A fresh empty temporary directory for one test.

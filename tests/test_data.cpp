@@ -21,21 +21,8 @@ nlohmann::json load_json(const std::string& path) {
   return nlohmann::json::parse(prunekit::read_file(path));
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
-
-// Expect fn() to throw InputError whose message contains `needle`.
-template <class F>
-void expect_input_error(F fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError (expected one mentioning \"" << needle << "\")";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+const auto& write_text = prunekit_test::spit;
+const auto& expect_input_error = prunekit_test::expect_input_error_mentioning;
 
 std::function<std::vector<int>(const std::string&)> bos_tokenize(const prunekit::Tokenizer& tok) {
   return [&tok](const std::string& s) { return tok.encode(s, true); };

@@ -26,14 +26,9 @@ using prunekit_test::temp_dir;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using prunekit_test::expect_input_error;
+using prunekit_test::slurp;
+using prunekit_test::spit;
 
 // A raw safetensors file: 8-byte little-endian length, header text, `data_bytes` zero bytes.
 std::string raw_safetensors(const std::string& header, size_t data_bytes, int64_t claimed_len = -1) {
@@ -48,21 +43,6 @@ bool same_bits(const at::Tensor& a, const at::Tensor& b) {
   if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) return false;
   at::Tensor ca = a.contiguous(), cb = b.contiguous();
   return std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.numel() * ca.element_size()) == 0;
-}
-
-// Run `fn`, expecting an InputError whose message contains every keyword.
-void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& keywords) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError thrown (expected one mentioning \"" << keywords.back() << "\")";
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
-    for (const std::string& k : keywords)
-      EXPECT_NE(msg.find(k), std::string::npos) << "message \"" << msg << "\" lacks \"" << k << "\"";
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
 }
 
 // Write `ck` (converted to `dtype`) to `out` with the given sharding; returns nothing, throws on error.

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <regex>
+#include <sstream>
 
 #include "fixtures.h"
 #include "prunekit/checkpoint.h"
@@ -287,6 +289,107 @@ TEST(PruneCli, ShardedInputKeepsLayoutAndInspectReportsCompliance) {
   json d = json::parse(prunekit::read_file(out + "/dense.json"));
   EXPECT_EQ(d["total_sparsity"].get<double>(), 0.0);
   EXPECT_LT(d["modules"]["model.layers.0.mlp.up_proj.weight"]["nm_2_4_compliance"].get<double>(), 0.01);
+}
+
+// Progress in a log (stderr not a terminal: one timestamped line per decoder layer), the phase
+// timings of --log-level debug, --quiet, and --print-config.
+TEST(PruneCli, ProgressLinesInALogPhaseTimingsAndPrintConfig) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const int layers = json::parse(prunekit::read_file(model + "/config.json"))["num_hidden_layers"].get<int>();
+  const std::string dir = prunekit_test::temp_dir("progress");
+  const std::string prune = bin("prune") + " --model " + model + " --method wanda --sparsity 0.5 --nsamples 2 --seqlen 64 " +
+                            "--calib " + calib + " --threads 1";
+  // The tool's stderr (only) goes to `log`; its stdout to the captured output.
+  auto run_logged = [&](const std::string& args, const std::string& log) {
+    return run_cmd("(" + prune + " " + args + " 2>" + log + ")");
+  };
+  auto lines_of = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const std::regex stamp_layer(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] prune: layer (\d+)/(\d+) done, elapsed )"
+                               R"(\d+\.\d s, ETA \d+\.\d s$)");
+
+  auto r = run_logged("--out " + dir + "/plain", dir + "/plain.log");
+  ASSERT_EQ(r.code, 0) << r.output << prunekit::read_file(dir + "/plain.log");
+  std::vector<int> done;
+  for (const std::string& line : lines_of(prunekit::read_file(dir + "/plain.log"))) {
+    std::smatch m;
+    if (std::regex_match(line, m, stamp_layer)) {
+      EXPECT_EQ(std::stoi(m[2]), layers) << line;
+      done.push_back(std::stoi(m[1]));
+    }
+    EXPECT_EQ(line.find("phase "), std::string::npos) << "debug line at the default level: " << line;
+  }
+  std::vector<int> want(layers);
+  for (int l = 0; l < layers; ++l) want[l] = l + 1;
+  EXPECT_EQ(done, want) << prunekit::read_file(dir + "/plain.log");
+
+  // --log-level debug: the report's phase timings, one line each, beside the progress.
+  r = run_logged("--log-level debug --out " + dir + "/debug", dir + "/debug.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string debug = prunekit::read_file(dir + "/debug.log");
+  for (const char* phase : {"calibration_sampling", "forward_dense_capture", "score_select", "forward_pruned", "write",
+                            "hash_inputs", "total"})
+    EXPECT_NE(debug.find(std::string("] prune: debug: phase ") + phase + ": "), std::string::npos) << phase << "\n" << debug;
+  EXPECT_NE(debug.find("prune: layer " + std::to_string(layers) + "/"), std::string::npos) << debug;
+
+  // --quiet: nothing at all on stderr (the result line is on stdout).
+  r = run_logged("--quiet --out " + dir + "/quiet", dir + "/quiet.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(prunekit::read_file(dir + "/quiet.log"), "");
+  EXPECT_NE(r.output.find("pruned "), std::string::npos) << r.output;
+  // --log-level off silences the progress too; a bad level is a one-line usage error.
+  r = run_logged("--log-level off --out " + dir + "/off", dir + "/off.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(prunekit::read_file(dir + "/off.log"), "");
+  r = run_cmd(prune + " --log-level loud --out " + dir + "/loud");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_EQ(r.output.rfind("prune: error: --log-level", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+
+  // --print-config: valid JSON on stdout with the defaults (Wanda), no --model/--out needed,
+  // nothing run or written.
+  r = run_cmd("(" + bin("prune") + " --print-config 2>" + dir + "/config.log)");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json c = json::parse(r.output);  // throws (fails the test) unless the whole stdout is JSON
+  EXPECT_EQ(c["method"], "wanda");
+  EXPECT_EQ(c["method_params"], json::object());
+  EXPECT_EQ(c["sparsity"].get<double>(), 0.5);
+  EXPECT_EQ(c["pattern"], "unstructured");
+  EXPECT_EQ(c["group"], "per-row");
+  EXPECT_EQ(c["needs_calibration"], true);
+  EXPECT_EQ(c["calibration"]["nsamples"], 128);
+  EXPECT_EQ(c["calibration"]["seed"], 0);
+  EXPECT_EQ(c["calibration"]["seqlen"], "max_position_embeddings");
+  EXPECT_TRUE(c["calibration"]["corpus"].is_string());  // the default corpus, found
+  EXPECT_EQ(c["owl"]["enabled"], false);
+  EXPECT_EQ(c["owl"]["m"].get<double>(), 5.0);
+  EXPECT_EQ(c["owl"]["lambda"].get<double>(), 0.08);
+  EXPECT_EQ(c["owl"]["needs_calibration"], true);
+  for (const std::string& m : prunekit::pruner_names()) EXPECT_TRUE(c["methods"].contains(m)) << m;
+  EXPECT_EQ(c["methods"]["wanda"]["needs_calibration"], true);
+  EXPECT_EQ(c["methods"]["wanda"]["stats"], "column_norms");
+  EXPECT_EQ(c["methods"]["magnitude"]["needs_calibration"], false);
+  EXPECT_EQ(c["methods"]["random"]["needs_calibration"], false);
+  EXPECT_EQ(c["methods"]["ria"]["params"]["a"]["default"].get<double>(), 0.5);
+  EXPECT_EQ(c["methods"]["ria"]["default_group"], "per-matrix");
+  EXPECT_EQ(prunekit::read_file(dir + "/config.log"), "");
+  // The given flags are applied: the effective settings of that run.
+  r = run_cmd("(" + bin("prune") + " --print-config --method ria --ria-a 1 --pattern 2:4 --nsamples 16 2>/dev/null)");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json ria = json::parse(r.output);
+  EXPECT_EQ(ria["method"], "ria");
+  EXPECT_EQ(ria["method_params"]["a"].get<double>(), 1.0);
+  EXPECT_EQ(ria["pattern"], "2:4");
+  EXPECT_EQ(ria["calibration"]["nsamples"], 16);
+  r = run_cmd("(" + bin("prune") + " --print-config --method magnitude 2>/dev/null)");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(json::parse(r.output)["needs_calibration"], false);
+  EXPECT_EQ(json::parse(r.output)["group"], "per-matrix");
 }
 
 TEST(PruneCli, ModulesAndLayersSelectWhatIsPruned) {

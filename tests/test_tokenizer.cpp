@@ -29,20 +29,8 @@ std::vector<json> read_jsonl(const std::string& path) {
   return out;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
-
-template <class F>
-void expect_input_error(F fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError (expected one mentioning \"" << needle << "\")";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+const auto& write_text = prunekit_test::spit;
+const auto& expect_input_error = prunekit_test::expect_input_error_mentioning;
 
 // Loading a 10 MB tokenizer.json takes a second: once per test binary.
 const HfTokenizer& cached_hf(const std::string& path) {

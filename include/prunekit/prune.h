@@ -213,5 +213,10 @@ struct PruneOptions {
 void validate_prune_options(const PruneOptions& opt);
 // Run the whole prune; writes the output directory atomically and returns the report.
 nlohmann::json prune_checkpoint(const PruneOptions& opt);
+// `prune --print-config` (src/prune/settings.cpp): the effective settings of `opt` (method and its
+// resolved parameters, sparsity, pattern, group, calibration, OWL, --reconstruct, whether the run
+// reads calibration data) and, under "methods", every registered method's summary, parameters
+// (default, help), statistics, default group and whether it needs calibration.
+nlohmann::json describe_prune_settings(const PruneOptions& opt);
 
 }  // namespace prunekit

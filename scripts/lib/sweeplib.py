@@ -23,6 +23,7 @@ import io
 import itertools
 import json
 import os
+import subprocess
 import sys
 
 # Column order of the optional per-study axes (a config lists the ones it varies in "axes").
@@ -65,6 +66,33 @@ def cell_params(cfg, entry):
         yield dict(zip(keys, combo))
 
 
+_PRUNE_FACTS = None
+
+
+def prune_facts():
+    """`prune --print-config`: prune's own defaults (nsamples, seed, OWL's m and lambda, each method's
+    parameters) and which methods, allocators and options read calibration data. Read from the
+    binary ($BIN/prune, else build/bin/prune) so the sweep never restates them."""
+    global _PRUNE_FACTS
+    if _PRUNE_FACTS is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        bin_dir = os.environ.get("BIN") or os.path.join(here, "..", "..", os.environ.get("BUILD_DIR", "build"), "bin")
+        prune = os.path.join(bin_dir, "prune")
+        try:
+            out = subprocess.run([prune, "--print-config"], check=True, capture_output=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise SystemExit(f"sweep: cannot read the defaults from {prune} --print-config: {e}")
+        _PRUNE_FACTS = json.loads(out)
+    return _PRUNE_FACTS
+
+
+def needs_calibration(base, owl, reconstruct):
+    """Whether prune reads --calib for this method and options (per prune --print-config)."""
+    f = prune_facts()
+    return (f["methods"][base]["needs_calibration"] or (owl and f["owl"]["needs_calibration"])
+            or (reconstruct and f["reconstruct"]["needs_calibration"]))
+
+
 def split_method(method):
     """'owl_wanda_reconstruct' -> (owl, base method, --reconstruct): the sweep's method names are
     prune's --method with an optional owl_ prefix (--owl) and _reconstruct suffix (--reconstruct)."""
@@ -90,9 +118,9 @@ def resolve(cfg, p):
     q.setdefault("modules", "all")
     q.setdefault("layers", "all")
     q.setdefault("calib", calib.get("corpus", "c4"))
-    q.setdefault("nsamples", calib.get("nsamples", 128))
+    q.setdefault("nsamples", calib.get("nsamples", prune_facts()["calibration"]["nsamples"]))
     if split_method(method)[1] == "ria":
-        q.setdefault("ria_a", calib.get("ria_a", 0.5))
+        q.setdefault("ria_a", calib.get("ria_a", prune_facts()["methods"]["ria"]["params"]["a"]["default"]))
     else:
         q["ria_a"] = None
     q["layers"] = str(q["layers"])
@@ -182,8 +210,8 @@ def commands(cfg, cid, q):
         a = ["\"$BIN/prune\"", "--model", model, "--method", base]
         a += ["--pattern", q["pattern"]] if q["pattern"] else ["--sparsity", fmt_num(q["sparsity"])]
         if owl:
-            o = cfg.get("owl", {})
-            a += ["--owl", "--owl-m", fmt_num(o.get("m", 5)), "--owl-lambda", fmt_num(o.get("lambda", 0.08))]
+            o, d = cfg.get("owl", {}), prune_facts()["owl"]
+            a += ["--owl", "--owl-m", fmt_num(o.get("m", d["m"])), "--owl-lambda", fmt_num(o.get("lambda", d["lambda"]))]
         if reconstruct:
             a += ["--reconstruct"]
         if q["modules"] != "all":
@@ -192,14 +220,14 @@ def commands(cfg, cid, q):
             a += ["--layers", q["layers"]]
         if base == "ria":
             a += ["--ria-a", fmt_num(q["ria_a"])]
-        if base != "magnitude" or reconstruct:
+        if needs_calibration(base, owl, reconstruct):
             path, docs = corpus_path(cfg, q["calib"])
             a += ["--calib", q_(path)]
             if docs:
                 a += ["--calib-docs", docs]
             cal = cfg.get("calibration", {})
             a += ["--nsamples", str(q["nsamples"]), "--seqlen", str(cal.get("seqlen", 512)),
-                  "--seed", str(cal.get("seed", 0))]
+                  "--seed", str(cal.get("seed", prune_facts()["calibration"]["seed"]))]
         a += ["--out", q_("$CELL_DIR/ckpt"), "--overwrite", "--quiet", "--threads", '"$THREADS"',
               "--json", q_("$CELL_DIR/prune_report.json")]
         lines.append("step prune " + " ".join(a))

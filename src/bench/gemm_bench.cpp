@@ -16,6 +16,7 @@
 #include "ops/cuda24.h"
 #include "prunekit/bench.h"
 #include "prunekit/common.h"
+#include "prunekit/log.h"
 #include "prunekit/parallel.h"
 
 // OpenBLAS (LibTorch's BLAS here) introspection, when it is the loaded BLAS (weak: optional).
@@ -365,8 +366,8 @@ std::vector<GemmResult> run_gemm_bench(const GemmBenchOptions& opt,
         const double err = (out - reference).abs().max().item<double>();
         const double scale = reference.abs().max().item<double>() + 1e-12;
         if (err > 0.05 * scale)
-          std::fprintf(stderr, "bench-sparse: warning: %s on %s differs from %s by %.3g (max |y| %.3g)\n",
-                       paths[p].c_str(), shape.name.c_str(), paths.front().c_str(), err, scale);
+          log::warn("{} on {} differs from {} by {:.3g} (max |y| {:.3g})", paths[p], shape.name, paths.front(), err,
+                    scale);
       }
     }
     auto run_path = [&](size_t p, Buffers& b) {

@@ -9,6 +9,7 @@
 #include "prunekit/checkpoint.h"
 #include "prunekit/common.h"
 #include "prunekit/cpu_kernels.h"
+#include "prunekit/log.h"
 #include "prunekit/model.h"
 
 namespace prunekit {
@@ -79,9 +80,8 @@ std::vector<ModelResult> run_model_bench(const ModelBenchOptions& opt, std::vect
     ModelPathInfo info;
     std::unique_ptr<LlamaModel> model = load_path(opt, path, &info);
     const LlamaConfig& cfg = model->config();
-    std::fprintf(stderr, "bench-sparse model: %s: %s; %.2f GiB of weights per token; loaded in %.1f s\n",
-                 path.c_str(), info.kernels.c_str(), static_cast<double>(info.weight_bytes) / (1 << 30),
-                 info.load_s);
+    log::info("model: {}: {}; {:.2f} GiB of weights per token; loaded in {:.1f} s", path, info.kernels,
+              static_cast<double>(info.weight_bytes) / (1 << 30), info.load_s);
     for (int64_t batch : opt.batch) {
       for (int64_t len : opt.prefill) {
         if (len > cfg.max_position_embeddings) continue;

@@ -294,6 +294,7 @@ std::string sha256_file_hex(const std::string& path) {
 void debug_pause(const char* point) {
   const char* want = std::getenv("PRUNEKIT_DEBUG_PAUSE");
   if (!want || std::strcmp(want, point) != 0) return;
+  // A test hook, not a log line: tests wait for this exact text (whatever the log level).
   std::fprintf(stderr, "prunekit-debug-pause %s %d\n", point, static_cast<int>(::getpid()));
   std::fflush(stderr);
   const char* resume = std::getenv("PRUNEKIT_DEBUG_RESUME");  // go on once this file exists

@@ -32,7 +32,7 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
   const int64_t bytes_per_window = seqlen * cfg.hidden_size * at::elementSize(opt.dtype);
   const int64_t chunk = std::max<int64_t>(1, opt.max_activation_bytes / bytes_per_window);
   const int64_t nchunks = (nwin + chunk - 1) / chunk;
-  ProgressBar bar("eval-ppl", nchunks * cfg.num_hidden_layers, opt.quiet);
+  ProgressBar bar("", nchunks * cfg.num_hidden_layers, opt.quiet, "layer");
   int64_t steps = 0;
   for (int64_t c0 = 0; c0 < nwin; c0 += chunk) {
     const int64_t n = std::min(chunk, nwin - c0);

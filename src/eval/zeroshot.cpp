@@ -663,7 +663,7 @@ TaskResult run_task(LlamaModel& model, const Tokenizer& tok, const std::string& 
 
 TaskResult evaluate_task(LlamaModel& model, const Tokenizer& tok, const std::string& name,
                          const std::vector<McDoc>& docs, const ZeroShotOptions& opt) {
-  ProgressBar bar("eval-zeroshot " + name, static_cast<int64_t>(docs.size()), opt.quiet);
+  ProgressBar bar(name, static_cast<int64_t>(docs.size()), opt.quiet, "item");
   int64_t done = 0;
   TaskResult r = run_task(model, tok, name, docs, opt, [&] { bar.update(++done); });
   bar.finish();
@@ -702,7 +702,7 @@ ZeroShotResult evaluate_zeroshot(LlamaModel& model, const Tokenizer& tok, const 
   res.limit = opt.limit;
   res.num_fewshot = opt.num_fewshot;
   res.fewshot_seed = opt.fewshot_seed;
-  ProgressBar bar("eval-zeroshot", total, opt.quiet);
+  ProgressBar bar("", total, opt.quiet, "item");
   int64_t done = 0;
   for (size_t i = 0; i < tasks.size(); ++i) {
     TaskResult r = run_task(model, tok, tasks[i], docs[i], opt, [&] { bar.update(++done, tasks[i]); });

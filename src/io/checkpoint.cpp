@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "prunekit/common.h"
+#include "prunekit/log.h"
 
 namespace prunekit {
 
@@ -263,7 +264,7 @@ CheckpointWriter::CheckpointWriter(const std::string& out_dir, std::vector<Write
   im.lock = std::make_unique<OutputLock>(out_dir_, policy.flag);
   out_dir_ = check_output_dir(out_dir, policy);
   for (const std::string& stale : remove_stale_temporaries(out_dir_))
-    std::fprintf(stderr, "note: removed %s, the temporary output of an interrupted run\n", stale.c_str());
+    log::warn("removed {}, the temporary output of an interrupted run", stale);
   im.plan = std::move(plan);
   im.slots.resize(im.plan.size());
   for (size_t i = 0; i < im.plan.size(); ++i) {

@@ -189,21 +189,14 @@ inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, floa
       }
 }
 
+// Tiles::template run<R, TT>(w, x, ldx, y, ldy, q, i0, prefetch) for the driver.
 struct SparseTiles {
   static constexpr bool kFourRowsForTwoTokens = true;  // measured on Zen: 1.25x faster than 2 x 2 rows
-  template <int R, int TT>
-  static void run(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
-                  int i0, bool prefetch) {
-    sparse_tile<R, TT>(w, x, ldx, y, ldy, q, i0, prefetch);
-  }
+  PRUNEKIT_OPS_TILE_RUN(sparse_tile)
 };
 struct DenseTiles {
   static constexpr bool kFourRowsForTwoTokens = false;
-  template <int R, int TT>
-  static void run(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
-                  int i0, bool prefetch) {
-    dense_tile<R, TT>(w, x, ldx, y, ldy, q, i0, prefetch);
-  }
+  PRUNEKIT_OPS_TILE_RUN(dense_tile)
 };
 
 // Same scheme as the AVX-512 driver, sized for 16 registers: all 4 rows of a tile when there is a
@@ -212,32 +205,28 @@ struct DenseTiles {
 template <typename View, typename Tiles>
 inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
                   int64_t q0, int64_t q1) {
-  const int64_t tc = gemm_token_chunk(w.cols_padded);
-  for (int64_t t0 = 0; t0 < T; t0 += tc) {
-    const int64_t tn = min64(tc, T - t0);
-    for (int64_t q = q0; q < q1; ++q) {
-      if (tn == 1) {
-        Tiles::template run<4, 1>(w, x + t0 * ldx, ldx, y + t0 * ldy, ldy, q, 0, true);
-        continue;
-      }
-      if (tn == 2 && Tiles::kFourRowsForTwoTokens) {
-        Tiles::template run<4, 2>(w, x + t0 * ldx, ldx, y + t0 * ldy, ldy, q, 0, true);
-        continue;
-      }
-      for (int i0 = 0; i0 < 4; i0 += 2)
-        for (int64_t t = 0; t < tn; t += 4) {
-          const float* xs = x + (t0 + t) * ldx;
-          float* ys = y + (t0 + t) * ldy;
-          const bool pf = i0 == 0 && t == 0;
-          switch (min64(4, tn - t)) {
-            case 1: Tiles::template run<2, 1>(w, xs, ldx, ys, ldy, q, i0, pf); break;
-            case 2: Tiles::template run<2, 2>(w, xs, ldx, ys, ldy, q, i0, pf); break;
-            case 3: Tiles::template run<2, 3>(w, xs, ldx, ys, ldy, q, i0, pf); break;
-            default: Tiles::template run<2, 4>(w, xs, ldx, ys, ldy, q, i0, pf); break;
-          }
-        }
+  for_token_chunks_and_row_tiles(w.cols_padded, T, q0, q1, [&](int64_t t0, int64_t tn, int64_t q) {
+    if (tn == 1) {
+      Tiles::template run<4, 1>(w, x + t0 * ldx, ldx, y + t0 * ldy, ldy, q, 0, true);
+      return;
     }
-  }
+    if (tn == 2 && Tiles::kFourRowsForTwoTokens) {
+      Tiles::template run<4, 2>(w, x + t0 * ldx, ldx, y + t0 * ldy, ldy, q, 0, true);
+      return;
+    }
+    for (int i0 = 0; i0 < 4; i0 += 2)
+      for (int64_t t = 0; t < tn; t += 4) {
+        const float* xs = x + (t0 + t) * ldx;
+        float* ys = y + (t0 + t) * ldy;
+        const bool pf = i0 == 0 && t == 0;
+        switch (min64(4, tn - t)) {
+          case 1: Tiles::template run<2, 1>(w, xs, ldx, ys, ldy, q, i0, pf); break;
+          case 2: Tiles::template run<2, 2>(w, xs, ldx, ys, ldy, q, i0, pf); break;
+          case 3: Tiles::template run<2, 3>(w, xs, ldx, ys, ldy, q, i0, pf); break;
+          default: Tiles::template run<2, 4>(w, xs, ldx, ys, ldy, q, i0, pf); break;
+        }
+      }
+  });
 }
 
 }  // namespace

@@ -33,6 +33,19 @@ inline __m512i decode_index(uint32_t word) {
   return _mm512_ternarylogic_epi32(v, _mm512_set1_epi32(3), base, 0xEA);  // (A & B) | C
 }
 
+// The outputs of one row tile (rows 4q.., at most `rows`) for TT tokens from its accumulators
+// (the two halves summed when NA = 2).
+template <int TT, int NA>
+inline void store_tile(__m512 (&acc)[NA][4][TT], int64_t rows, float* y, int64_t ldy, int64_t q) {
+  const int64_t valid = min64(4, rows - 4 * q);
+  for (int i = 0; i < valid; ++i)
+    for (int t = 0; t < TT; ++t) {
+      __m512 s = acc[0][i][t];
+      if (NA == 2) s = _mm512_add_ps(s, acc[NA - 1][i][t]);
+      y[t * ldy + 4 * q + i] = _mm512_reduce_add_ps(s);
+    }
+}
+
 // One row tile (4 rows) x TT tokens. NA = 2 keeps separate accumulators for the two halves of a
 // block (more independent FMA chains when TT is 1). Each x vector loaded feeds the 4 rows, each
 // decoded weight/index vector the TT tokens.
@@ -72,13 +85,7 @@ inline void sparse_tile(const Sparse24View& w, const float* x, int64_t ldx, floa
       }
     }
   }
-  const int64_t valid = min64(4, w.rows - 4 * q);
-  for (int i = 0; i < valid; ++i)
-    for (int t = 0; t < TT; ++t) {
-      __m512 s = acc[0][i][t];
-      if (NA == 2) s = _mm512_add_ps(s, acc[NA - 1][i][t]);
-      y[t * ldy + 4 * q + i] = _mm512_reduce_add_ps(s);
-    }
+  store_tile<TT, NA>(acc, w.rows, y, ldy, q);
 }
 
 template <int TT, int NA>
@@ -110,28 +117,15 @@ inline void dense_tile(const DenseBf16View& w, const float* x, int64_t ldx, floa
       }
     }
   }
-  const int64_t valid = min64(4, w.rows - 4 * q);
-  for (int i = 0; i < valid; ++i)
-    for (int t = 0; t < TT; ++t) {
-      __m512 s = acc[0][i][t];
-      if (NA == 2) s = _mm512_add_ps(s, acc[NA - 1][i][t]);
-      y[t * ldy + 4 * q + i] = _mm512_reduce_add_ps(s);
-    }
+  store_tile<TT, NA>(acc, w.rows, y, ldy, q);
 }
 
+// Tiles::template run<TT, NA>(w, x, ldx, y, ldy, q, prefetch) for the driver.
 struct SparseTiles {
-  template <int TT, int NA>
-  static void run(const Sparse24View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
-                  bool prefetch) {
-    sparse_tile<TT, NA>(w, x, ldx, y, ldy, q, prefetch);
-  }
+  PRUNEKIT_OPS_TILE_RUN(sparse_tile)
 };
 struct DenseTiles {
-  template <int TT, int NA>
-  static void run(const DenseBf16View& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t q,
-                  bool prefetch) {
-    dense_tile<TT, NA>(w, x, ldx, y, ldy, q, prefetch);
-  }
+  PRUNEKIT_OPS_TILE_RUN(dense_tile)
 };
 
 // Shared driver. Token chunks (an x chunk stays in L2); per chunk and row tile, token tiles of up
@@ -141,22 +135,18 @@ struct DenseTiles {
 template <typename View, typename Tiles>
 inline void drive(const View& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
                   int64_t q0, int64_t q1) {
-  const int64_t tc = gemm_token_chunk(w.cols_padded);
-  for (int64_t t0 = 0; t0 < T; t0 += tc) {
-    const int64_t tn = min64(tc, T - t0);
-    for (int64_t q = q0; q < q1; ++q) {
-      for (int64_t t = 0; t < tn; t += 4) {
-        const float* xs = x + (t0 + t) * ldx;
-        float* ys = y + (t0 + t) * ldy;
-        switch (min64(4, tn - t)) {
-          case 1: Tiles::template run<1, 2>(w, xs, ldx, ys, ldy, q, t == 0); break;
-          case 2: Tiles::template run<2, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
-          case 3: Tiles::template run<3, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
-          default: Tiles::template run<4, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
-        }
+  for_token_chunks_and_row_tiles(w.cols_padded, T, q0, q1, [&](int64_t t0, int64_t tn, int64_t q) {
+    for (int64_t t = 0; t < tn; t += 4) {
+      const float* xs = x + (t0 + t) * ldx;
+      float* ys = y + (t0 + t) * ldy;
+      switch (min64(4, tn - t)) {
+        case 1: Tiles::template run<1, 2>(w, xs, ldx, ys, ldy, q, t == 0); break;
+        case 2: Tiles::template run<2, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
+        case 3: Tiles::template run<3, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
+        default: Tiles::template run<4, 1>(w, xs, ldx, ys, ldy, q, t == 0); break;
       }
     }
-  }
+  });
 }
 
 }  // namespace

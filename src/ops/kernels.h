@@ -81,7 +81,26 @@ inline int64_t gemm_token_chunk(int64_t cols_padded) {
   return c & ~int64_t{3};
 }
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+// The GEMM drivers' outer loops: token chunks of gemm_token_chunk() tokens, then the row tiles
+// [q0, q1); body(t0, tn, q) computes row tile q for tokens t0 .. t0 + tn.
+template <typename Body>
+inline void for_token_chunks_and_row_tiles(int64_t cols_padded, int64_t T, int64_t q0, int64_t q1, const Body& body) {
+  const int64_t tc = gemm_token_chunk(cols_padded);
+  for (int64_t t0 = 0; t0 < T; t0 += tc) {
+    const int64_t tn = min64(tc, T - t0);
+    for (int64_t q = q0; q < q1; ++q) body(t0, tn, q);
+  }
+}
 }  // namespace
+
+// The GEMM drivers of each level take its tile kernel templates as a type: in
+// `struct SparseTiles { PRUNEKIT_OPS_TILE_RUN(sparse_tile) };`, Tiles::template run<A, B>(args...)
+// is sparse_tile<A, B>(args...) (the struct may add the level's tuning constants beside it).
+#define PRUNEKIT_OPS_TILE_RUN(tile_fn)      \
+  template <int A, int B, typename... Args> \
+  static void run(const Args&... args) {    \
+    tile_fn<A, B>(args...);                 \
+  }
 
 }  // namespace ops
 }  // namespace prunekit

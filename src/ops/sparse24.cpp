@@ -95,6 +95,13 @@ inline int64_t sp_value_offset(int64_t b, int i, int h, int k) {
 inline int64_t sp_index_offset(int64_t b, int i, int h) {
   return (b / 2) * ops::kSparseSuperBytes + 512 + 32 * (b % 2) + 8 * i + 4 * h;
 }
+// Where group g (4 input columns) of a row lives in a Packed24 row tile: block b, half h, and its
+// two value slots k = 2 * gi + v (v = 0, 1) in that half, with their 2-bit positions in one word.
+struct SpGroup {
+  int64_t b;
+  int h, gi;
+};
+inline SpGroup sp_group(int64_t g) { return {g / 16, static_cast<int>((g / 8) % 2), static_cast<int>(g % 8)}; }
 // Element offset of column c of row i inside a DenseBf16 row tile.
 inline int64_t dn_offset(int64_t c, int i) { return (c / 32) * 128 + 32 * i + 2 * (c % 16) + (c % 32) / 16; }
 
@@ -177,18 +184,18 @@ Packed24 pack(const at::Tensor& weight) {
           for (int c = 0; n < 2 && c < 4; ++c)
             if (!nrow[4 * g + c]) pos[n++] = c;
           if (pos[0] > pos[1]) std::swap(pos[0], pos[1]);
-          const int64_t b = g / 16;
-          const int h = static_cast<int>((g / 8) % 2), gi = static_cast<int>(g % 8);
+          const SpGroup s = sp_group(g);
+          uint8_t* const word_at = tile + sp_index_offset(s.b, i, s.h);
           uint32_t word;
-          std::memcpy(&word, tile + sp_index_offset(b, i, h), 4);
+          std::memcpy(&word, word_at, 4);
           for (int v = 0; v < 2; ++v) {
-            const int k = 2 * gi + v;
+            const int k = 2 * s.gi + v;
             const int64_t c = 4 * g + pos[v];
             const uint16_t bits = nrow[c] ? srow[c] : uint16_t{0};
-            std::memcpy(tile + sp_value_offset(b, i, h, k), &bits, 2);
+            std::memcpy(tile + sp_value_offset(s.b, i, s.h, k), &bits, 2);
             word |= static_cast<uint32_t>(pos[v]) << (2 * k);
           }
-          std::memcpy(tile + sp_index_offset(b, i, h), &word, 4);
+          std::memcpy(word_at, &word, 4);
         }
       }
     }
@@ -206,14 +213,13 @@ at::Tensor unpack(const Packed24& p, at::ScalarType dtype) {
     const uint8_t* tile = data + (r / 4) * tile_bytes;
     const int i = static_cast<int>(r % 4);
     for (int64_t g = 0; g < p.cols / kGroup; ++g) {
-      const int64_t b = g / 16;
-      const int h = static_cast<int>((g / 8) % 2), gi = static_cast<int>(g % 8);
+      const SpGroup s = sp_group(g);
       uint32_t word;
-      std::memcpy(&word, tile + sp_index_offset(b, i, h), 4);
+      std::memcpy(&word, tile + sp_index_offset(s.b, i, s.h), 4);
       for (int v = 0; v < 2; ++v) {
-        const int k = 2 * gi + v;
+        const int k = 2 * s.gi + v;
         uint16_t bits16;
-        std::memcpy(&bits16, tile + sp_value_offset(b, i, h, k), 2);
+        std::memcpy(&bits16, tile + sp_value_offset(s.b, i, s.h, k), 2);
         const uint32_t bits = static_cast<uint32_t>(bits16) << 16;
         float f;
         std::memcpy(&f, &bits, sizeof f);
@@ -258,44 +264,54 @@ at::Tensor unpack_dense(const DenseBf16& d, at::ScalarType dtype) {
   return dtype == at::kFloat ? out : out.to(dtype);
 }
 
-void gemm(const Packed24& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
-          Isa isa) {
-  if (!w.defined()) throw std::invalid_argument("sparse24::gemm: empty packed weight");
+namespace {
+
+// gemm and gemm_dense: pad x when needed and run the level's kernel (a KernelSet member) over the
+// row tiles.
+template <typename Weight, typename Fn>
+void run_gemm(Fn ops::KernelSet::*kernel, const Weight& w, const float* x, int64_t T, int64_t ldx, float* y,
+              int64_t ldy, Isa isa) {
   if (T <= 0 || w.rows == 0) return;
-  const ops::Sparse24GemmFn kernel = ops::kernels(isa).sparse24_gemm;
+  const Fn fn = ops::kernels(isa).*kernel;
   std::vector<float> buf;
   int64_t ld = ldx;
   const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
-  run_rows(kernel, view(w), xp, T, ld, y, ldy);
+  run_rows(fn, view(w), xp, T, ld, y, ldy);
+}
+
+// linear and linear_dense: y = x W^T through `gemm_fn`, in x's shape with the last dim = rows.
+template <typename Weight>
+at::Tensor run_linear(const at::Tensor& x, const Weight& w, Isa isa, const char* what,
+                      void (*gemm_fn)(const Weight&, const float*, int64_t, int64_t, float*, int64_t, Isa)) {
+  std::vector<int64_t> shape;
+  at::Tensor x2 = flatten_x(x, w.cols, w.rows, what, &shape);
+  at::Tensor y = at::empty({x2.size(0), w.rows}, at::kFloat);
+  gemm_fn(w, x2.data_ptr<float>(), x2.size(0), w.cols, y.data_ptr<float>(), w.rows, isa);
+  return y.reshape(shape);
+}
+
+}  // namespace
+
+void gemm(const Packed24& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
+          Isa isa) {
+  if (!w.defined()) throw std::invalid_argument("sparse24::gemm: empty packed weight");
+  run_gemm(&ops::KernelSet::sparse24_gemm, w, x, T, ldx, y, ldy, isa);
 }
 
 void gemm_dense(const DenseBf16& w, const float* x, int64_t T, int64_t ldx, float* y, int64_t ldy,
                 Isa isa) {
   if (!w.defined()) throw std::invalid_argument("sparse24::gemm_dense: empty weight");
-  if (T <= 0 || w.rows == 0) return;
-  const ops::DenseBf16GemmFn kernel = ops::kernels(isa).dense_bf16_gemm;
-  std::vector<float> buf;
-  int64_t ld = ldx;
-  const float* xp = padded_x(x, T, ldx, w.cols, w.cols_padded, buf, &ld);
-  run_rows(kernel, view(w), xp, T, ld, y, ldy);
+  run_gemm(&ops::KernelSet::dense_bf16_gemm, w, x, T, ldx, y, ldy, isa);
 }
 
 at::Tensor linear(const at::Tensor& x, const Packed24& w, Isa isa) {
   if (!w.defined()) throw std::invalid_argument("sparse24::linear: empty packed weight");
-  std::vector<int64_t> shape;
-  at::Tensor x2 = flatten_x(x, w.cols, w.rows, "sparse24::linear", &shape);
-  at::Tensor y = at::empty({x2.size(0), w.rows}, at::kFloat);
-  gemm(w, x2.data_ptr<float>(), x2.size(0), w.cols, y.data_ptr<float>(), w.rows, isa);
-  return y.reshape(shape);
+  return run_linear(x, w, isa, "sparse24::linear", &gemm);
 }
 
 at::Tensor linear_dense(const at::Tensor& x, const DenseBf16& w, Isa isa) {
   if (!w.defined()) throw std::invalid_argument("sparse24::linear_dense: empty weight");
-  std::vector<int64_t> shape;
-  at::Tensor x2 = flatten_x(x, w.cols, w.rows, "sparse24::linear_dense", &shape);
-  at::Tensor y = at::empty({x2.size(0), w.rows}, at::kFloat);
-  gemm_dense(w, x2.data_ptr<float>(), x2.size(0), w.cols, y.data_ptr<float>(), w.rows, isa);
-  return y.reshape(shape);
+  return run_linear(x, w, isa, "sparse24::linear_dense", &gemm_dense);
 }
 
 at::Tensor prune_magnitude(const at::Tensor& weight) {

@@ -91,7 +91,7 @@ class OwlAllocator : public Allocator {
     LayerStream& stream = in.stream;
     const int L = static_cast<int>(stream.config().num_hidden_layers);
     at::Tensor hidden = stream.embed(in.calib_ids);
-    ProgressBar bar("owl pass", L, in.quiet);
+    ProgressBar bar("owl pass", L, in.quiet, "layer");
     std::array<bool, kNumLinears> all;
     all.fill(true);
     for (int l = 0; l < L; ++l) {

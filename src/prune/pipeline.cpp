@@ -164,7 +164,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   if (streams && last_selected >= 0) hidden = stream.embed(calib.input_ids);
   std::set<std::string> written;
   SavedSelections saved;
-  ProgressBar bar("prune", L, opt.quiet);
+  ProgressBar bar("", L, opt.quiet, "layer");
   for (int l = 0; l < L; ++l) {
     LayerWeights master = stream.load(l, at::kFloat);
     const std::array<bool, kNumLinears> want = sel.linears_of(l);

@@ -1,5 +1,6 @@
 #include "prune/report.h"
 
+#include "prunekit/log.h"
 #include "prunekit/reconstruct.h"
 
 #include <cstdio>
@@ -8,6 +9,7 @@ namespace prunekit {
 
 void PruneReport::add_time(const std::string& phase, double seconds) {
   phases_[phase] = phases_.value(phase, 0.0) + seconds;
+  log::trace("phase {}: {:.3f} s (so far {:.3f} s)", phase, seconds, phases_[phase].get<double>());
 }
 
 void PruneReport::add_module(int layer, int linear, const at::Tensor& weight, const at::Tensor& keep,
@@ -28,10 +30,9 @@ void PruneReport::add_module(int layer, int linear, const at::Tensor& weight, co
       m["nm_compliance"] = compliance;
       m["nm_deployable"] = divides && compliance == 1.0;
       if (!divides && !warned_partial_group_ && !quiet_) {
-        std::fprintf(stderr,
-                     "warning: %s has %lld inputs, not a multiple of %d: its short last group is pruned "
-                     "like upstream (N smallest, all of it when <= N); such modules are not N:M-deployable\n",
-                     linear_short_name(linear), (long long)weight.size(1), spec_.m);
+        log::warn("{} has {} inputs, not a multiple of {}: its short last group is pruned like upstream (N "
+                  "smallest, all of it when <= N); such modules are not N:M-deployable",
+                  linear_short_name(linear), weight.size(1), spec_.m);
         warned_partial_group_ = true;
       }
     }
@@ -62,6 +63,9 @@ nlohmann::json PruneReport::finish(double total_seconds) {
   nlohmann::json phases = phases_;
   phases["total"] = phases.value("total", 0.0) + total_seconds;
   r["time_s"] = phases;
+  // --log-level debug: where the time went, phase by phase (the report's time_s).
+  for (auto it = phases.begin(); it != phases.end(); ++it)
+    log::debug("phase {}: {:.3f} s", it.key(), it.value().get<double>());
   r["peak_rss_mb"] = peak_rss_mb();
   return r;
 }

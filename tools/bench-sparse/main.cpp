@@ -11,6 +11,7 @@
 
 #include "prunekit/bench.h"
 #include "prunekit/checkpoint.h"
+#include "prunekit/log.h"
 #include "common/cli.h"
 #include "prunekit/sparse24.h"
 
@@ -69,7 +70,7 @@ void print_thread_check(const prunekit::bench::GemmBenchOptions& opt,
   for (const auto& p : opt.paths)
     if (p == bench::kPathDenseOurs || p == bench::kPathSparseOurs) one.paths.push_back(p);
   if (one.paths.empty()) return;
-  std::fprintf(stderr, "bench-sparse gemm: the same cells of our kernels on 1 thread\n");
+  log::info("gemm: the same cells of our kernels on 1 thread");
   set_threads(1);
   const auto single = bench::run_gemm_bench(one, [](const bench::GemmResult&) {});
   set_threads(threads);
@@ -129,20 +130,16 @@ int run_gemm(const GemmArgs& a) {
       throw InputError((a.paths.empty() ? "--device cuda: " : "--paths: " + p + ": ") + why);
 
   const bench::MachineInfo m = bench::machine_info(opt.isa);
-  std::fprintf(stderr, "bench-sparse gemm: %s, %d cores, %d threads, kernels %s, LibTorch %s, L3 %.0f MiB\n",
-               m.cpu.c_str(), m.cores, m.threads, m.isa.c_str(), m.torch.c_str(), m.l3_bytes / 1048576.0);
-  if (!m.blas_core.empty())
-    std::fprintf(stderr, "bench-sparse gemm: LibTorch BLAS: %s (kernels: %s)\n", m.blas.c_str(), m.blas_core.c_str());
+  log::info("gemm: {}, {} cores, {} threads, kernels {}, LibTorch {}, L3 {:.0f} MiB", m.cpu, m.cores, m.threads, m.isa,
+            m.torch, m.l3_bytes / 1048576.0);
+  if (!m.blas_core.empty()) log::info("gemm: LibTorch BLAS: {} (kernels: {})", m.blas, m.blas_core);
   if (m.blas_core == "Prescott")
-    std::fprintf(stderr,
-                 "bench-sparse gemm: warning: OpenBLAS does not know this CPU and uses its generic SSE3 "
-                 "(Prescott) kernels, so LibTorch f32 is far below what it can do here; for a fair "
-                 "baseline run with OPENBLAS_CORETYPE=SkylakeX (or Haswell)\n");
+    log::warn("gemm: OpenBLAS does not know this CPU and uses its generic SSE3 (Prescott) kernels, so LibTorch "
+              "f32 is far below what it can do here; for a fair baseline run with OPENBLAS_CORETYPE=SkylakeX (or "
+              "Haswell)");
   auto results = bench::run_gemm_bench(opt, [](const bench::GemmResult& r) {
-    std::fprintf(stderr, "  %-10s %6lldx%-6lld T=%-5lld %-16s %4d runs  median %10.4f ms  (%.4f-%.4f)  %7.1f GB/s\n",
-                 r.shape.c_str(), static_cast<long long>(r.in), static_cast<long long>(r.out),
-                 static_cast<long long>(r.tokens), r.path.c_str(), r.runs, r.median_ms, r.min_ms, r.max_ms,
-                 r.weight_gbps);
+    log::info("gemm: {:<10} {:>6}x{:<6} T={:<5} {:<16} {:>4} runs  median {:>10.4f} ms  ({:.4f}-{:.4f})  {:>7.1f} GB/s",
+              r.shape, r.in, r.out, r.tokens, r.path, r.runs, r.median_ms, r.min_ms, r.max_ms, r.weight_gbps);
   });
   std::printf("## bench-sparse gemm: %s\n\n", a.shape.c_str());
   print_machine_line(m);
@@ -166,7 +163,7 @@ int run_gemm(const GemmArgs& a) {
   print_thread_check(opt, results, m.threads, a.threads_check);
   if (!a.json_out.empty()) {
     write_file_atomic(a.json_out, bench::gemm_json(m, opt, results).dump(2) + "\n");
-    std::fprintf(stderr, "bench-sparse gemm: wrote %s\n", a.json_out.c_str());
+    log::info("gemm: wrote {}", a.json_out);
   }
   return 0;
 }
@@ -212,9 +209,8 @@ int run_model(const ModelArgs& a) {
   const bench::MachineInfo m = bench::machine_info(opt.isa);
   std::vector<bench::ModelPathInfo> infos;
   auto results = bench::run_model_bench(opt, &infos, [](const bench::ModelResult& r) {
-    std::fprintf(stderr, "  %-18s %-7s batch %-3lld tokens %-5lld %4d runs  median %10.2f ms  %9.1f tok/s\n",
-                 r.path.c_str(), r.phase.c_str(), static_cast<long long>(r.batch), static_cast<long long>(r.tokens),
-                 r.runs, r.median_ms, r.tokens_per_s);
+    log::info("model: {:<18} {:<7} batch {:<3} tokens {:<5} {:>4} runs  median {:>10.2f} ms  {:>9.1f} tok/s", r.path,
+              r.phase, r.batch, r.tokens, r.runs, r.median_ms, r.tokens_per_s);
   });
   std::printf("## bench-sparse model: %s\n\n", opt.model_dir.c_str());
   print_machine_line(m);
@@ -226,7 +222,7 @@ int run_model(const ModelArgs& a) {
   std::printf("%s\n", bench::model_markdown(results, infos).c_str());
   if (!a.json_out.empty()) {
     write_file_atomic(a.json_out, bench::model_json(m, opt, results, infos).dump(2) + "\n");
-    std::fprintf(stderr, "bench-sparse model: wrote %s\n", a.json_out.c_str());
+    log::info("model: wrote {}", a.json_out);
   }
   return 0;
 }

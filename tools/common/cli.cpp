@@ -11,6 +11,8 @@
 #include <map>
 #include <thread>
 
+#include "prunekit/log.h"
+
 namespace prunekit {
 namespace cli {
 
@@ -203,11 +205,37 @@ std::string flag_for_setting(const std::string& setting) {
   return flag;
 }
 
+void add_log_level_flag(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--log-level", [](const std::string& v) { log::set_level(log::level_from_name(v)); },
+         "what is logged on stderr (default info; debug: also prune's per-phase timings; a tool's --quiet is warn)")
+      ->check(validator(log::kLevelNames, [](const std::string& v) {
+        try {
+          log::level_from_name(v);
+        } catch (const InputError& e) {
+          throw UsageError(std::string("--log-level: ") + e.what());
+        }
+      }));
+}
+
 bool parse(CLI::App& app, int argc, char** argv, int* exit_code) {
+  log::set_program(app.get_name());
   if (!app.get_option_no_throw("--version"))
     app.set_version_flag("--version", app.get_name() + " (prunekit " PRUNEKIT_VERSION ")");
+  if (!app.get_option_no_throw("--log-level")) add_log_level_flag(app);
+  // A subcommand's line may carry the tool's own flags too (bench-sparse gemm --log-level debug).
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->fallthrough();
+  // Applied before the parse too, so that what the parse itself logs (--threads capped) obeys it.
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--log-level") try {
+        log::set_level(log::level_from_name(argv[i + 1]));
+      } catch (const InputError&) {
+      }
   try {
     app.parse(argc, argv);
+    // --quiet (prune, eval-ppl, eval-zeroshot): no progress and no notes, unless --log-level says.
+    const CLI::Option* quiet = app.get_option_no_throw("--quiet");
+    if (quiet && quiet->count() > 0 && app.get_option("--log-level")->count() == 0) log::set_level(log::Level::Warn);
     return true;
   } catch (const CLI::CallForHelp& e) {
     *exit_code = app.exit(e);
@@ -242,10 +270,9 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
 }
 
 void add_threads_flag(CLI::App& app, int* threads) {
-  const std::string tool = app.get_name();
   // The cap is applied while parsing: more threads than a few per core only add contention,
   // and thousands exhaust the address space (each has a stack) and deadlock LibTorch's pool.
-  auto cap = [tool](std::string& value) -> std::string {
+  auto cap = [](std::string& value) -> std::string {
     int64_t n = 0;
     try {
       n = parse_int("", value, 0, INT_MAX);
@@ -256,8 +283,7 @@ void add_threads_flag(CLI::App& app, int* threads) {
     const int cores = std::max(1u, std::thread::hardware_concurrency());
     const int64_t most = int64_t(kThreadsPerCore) * cores;
     if (n > most) {
-      std::fprintf(stderr, "%s: --threads %lld capped at %lld (%d x the %d cores)\n", tool.c_str(), (long long)n,
-                   (long long)most, kThreadsPerCore, cores);
+      log::warn("--threads {} capped at {} ({} x the {} cores)", n, most, kThreadsPerCore, cores);
       value = std::to_string(most);
     }
     return {};

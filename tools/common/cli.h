@@ -54,8 +54,12 @@ CLI::Validator Size();          // 5GB
 // renames of the shared table ("out_dir" -> "--out", "model_dir" -> "--model", ...).
 std::string flag_for_setting(const std::string& setting);
 
-// Parse argv. --help/--version print and return false with *exit_code 0; a bad flag prints one
-// line "<tool>: error: <flag>: <what>" and returns false with *exit_code 2.
+// Parse argv. Adds --version and --log-level trace|debug|info|warn|error|off to every tool (and
+// names the log lines after the tool, prunekit/log.h); a tool's --quiet, when given without
+// --log-level, is --log-level warn (no progress, no notes). --help/--version print and return
+// false with *exit_code 0; a bad flag prints one line "<tool>: error: <flag>: <what>" and returns
+// false with *exit_code 2. These error lines and guarded_main's are not log lines: their text is
+// the tools' contract and is printed as it is, whatever the log level.
 bool parse(CLI::App& app, int argc, char** argv, int* exit_code);
 // Run a tool body: InvalidSetting -> "<tool>: error: --flag value: problem", exit 2; any other
 // InputError -> its message, exit 2; anything else -> "<tool>: failed: ...", exit 1.

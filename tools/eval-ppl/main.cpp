@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-windows", max_windows, "evaluate at most this many windows (default 0: all)")
       ->check(prunekit::cli::Integer(0, INT64_MAX));
   app.add_option("--json", json_out, "also write the result as JSON to this file");
-  app.add_flag("--quiet", quiet, "no progress bar");
+  app.add_flag("--quiet", quiet, "no progress or notes (--log-level warn)");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   app.add_option("--doc-workers", doc_workers,
                  "documents scored concurrently (0: auto, all threads for small models, else 1)")
       ->check(prunekit::cli::Integer(0, 4096));
-  app.add_flag("--quiet", quiet, "no progress bar");
+  app.add_flag("--quiet", quiet, "no progress or notes (--log-level warn)");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;

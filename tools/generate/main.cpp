@@ -8,6 +8,7 @@
 #include "prunekit/checkpoint.h"
 #include "prunekit/cpu_kernels.h"
 #include "prunekit/eval.h"
+#include "prunekit/log.h"
 #include "prunekit/model.h"
 #include "prunekit/tokenizer.h"
 
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
       if (swap.swapped == 0)
         throw prunekit::InputError("--sparse-kernels: no Linear of " + model_dir +
                                    " is 2:4 sparse (prune it with --pattern 2:4 first)");
-      std::fprintf(stderr, "generate: %s\n", prunekit::describe(swap, prunekit::KernelMode::Sparse24).c_str());
+      prunekit::log::info("{}", prunekit::describe(swap, prunekit::KernelMode::Sparse24));
     }
     const std::vector<int> prompt_ids = tok.encode(prompt, true);
     const std::vector<int> ids = prunekit::greedy_generate(model, prompt_ids, max_new);

@@ -9,6 +9,7 @@
 #include <list>
 
 #include "prunekit/checkpoint.h"
+#include "prunekit/log.h"
 #include "common/cli.h"
 #include "prunekit/prune.h"
 
@@ -47,7 +48,7 @@ nlohmann::json method_params_from_flags(const std::list<MethodParamFlag>& flags,
   for (const MethodParamFlag& f : flags) {
     if (f.option->count() == 0) continue;
     if (f.method != method) {
-      if (!quiet) std::fprintf(stderr, "prune: warning: %s ignored (a parameter of --method %s)\n", f.flag().c_str(), f.method.c_str());
+      if (!quiet) prunekit::log::warn("{} ignored (a parameter of --method {})", f.flag(), f.method);
       continue;
     }
     if (f.param.default_value.is_boolean()) {
@@ -79,13 +80,20 @@ int main(int argc, char** argv) {
   int threads = 0;
   std::string methods;
   for (const auto& m : prunekit::pruner_names()) methods += (methods.empty() ? "" : "|") + m;
-  app.add_option("--model", opt.model_dir, "input HF checkpoint directory (never modified)")->required();
-  app.add_option("--method", opt.method, methods)->required();
+  // --print-config needs none of the otherwise required flags.
+  bool print_config = false;
+  const bool required = std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--print-config"; });
+  app.add_flag("--print-config", print_config,
+               "print the effective settings (method and its parameters with defaults, sparsity, pattern, calibration, "
+               "OWL, which methods need calibration) as JSON and exit without running");
+  app.add_option("--model", opt.model_dir, "input HF checkpoint directory (never modified)")->required(required);
+  app.add_option("--method", opt.method, methods + " (default with --print-config: " + opt.method + ")")
+      ->required(required);
   app.add_option("--sparsity", sparsity_text, "fraction of weights to prune, in [0, 1) (with --pattern N:M: only N/M)")
       ->check(cli::Real(0, 1, /*hi_open=*/true));
   app.add_option("--pattern", pattern, "N:M semi-structured: N of every M consecutive input weights pruned (2:4, 4:8)")
       ->check(cli::Pattern());
-  app.add_option("--out", opt.out_dir, "output directory (written atomically)")->required();
+  app.add_option("--out", opt.out_dir, "output directory (written atomically)")->required(required);
   app.add_option("--calib", opt.calib_path,
                  "calibration text: C4-format JSON lines (\"text\"; .gz ok) or plain text "
                  "(default: $PRUNEKIT_SHARED/data/c4-sample.jsonl, else ../shared/data/c4-sample.jsonl, else "
@@ -129,7 +137,7 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", opt.overwrite, "replace a previous prunekit output at --out (recognised by its prunekit/prune_report.json; "
                "any other non-empty directory is never replaced)");
   app.add_option("--json", opt.json_path, "also write prune_report.json here");
-  app.add_flag("--quiet", opt.quiet, "no progress bar or warnings");
+  app.add_flag("--quiet", opt.quiet, "no progress, notes or advisory warnings (--log-level warn, and the warnings of this run's settings off)");
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
@@ -144,10 +152,10 @@ int main(int argc, char** argv) {
         throw cli::UsageError("--sparsity " + sparsity_text + " conflicts with --pattern " + pattern +
                               " (which prunes exactly " + std::to_string(opt.spec.n) + "/" +
                               std::to_string(opt.spec.m) + "); give only one of them");
-    } else if (sparsity < 0) {
+    } else if (sparsity < 0 && !print_config) {
       throw cli::UsageError("--sparsity or --pattern: one is required");
     }
-    opt.spec.sparsity = opt.spec.m > 0 ? double(opt.spec.n) / opt.spec.m : sparsity;
+    if (opt.spec.m > 0 || sparsity >= 0) opt.spec.sparsity = opt.spec.m > 0 ? double(opt.spec.n) / opt.spec.m : sparsity;
     if (!group.empty()) {
       opt.spec.group = prunekit::group_from_name(group);
       opt.group_given = true;
@@ -164,6 +172,10 @@ int main(int argc, char** argv) {
           opt.calib_path = c;
           break;
         }
+    }
+    if (print_config) {
+      std::printf("%s\n", prunekit::describe_prune_settings(opt).dump(2).c_str());
+      return 0;
     }
     nlohmann::json args = nlohmann::json::array();
     for (int i = 0; i < argc; ++i) args.push_back(argv[i]);

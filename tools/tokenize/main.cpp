@@ -13,6 +13,7 @@
 
 #include "prunekit/cli.h"
 #include "prunekit/corpus.h"
+#include "prunekit/log.h"
 #include "prunekit/tokenizer.h"
 
 namespace {
@@ -149,9 +150,9 @@ int main(int argc, char** argv) {
       // CPU time of this thread too: on a shared machine the wall clock also counts the time the
       // core spent on other processes.
       if (timing)
-        std::fprintf(stderr, "tokenize: %zu bytes -> %zu ids in %.3f s = %.2f MB/s (CPU %.3f s = %.2f MB/s) (%s)\n",
-                     body.size(), ids.size(), s, s > 0 ? body.size() / s / 1e6 : 0.0, cpu,
-                     cpu > 0 ? body.size() / cpu / 1e6 : 0.0, tok.kind().c_str());
+        prunekit::log::info("{} bytes -> {} ids in {:.3f} s = {:.2f} MB/s (CPU {:.3f} s = {:.2f} MB/s) ({})", body.size(),
+                            ids.size(), s, s > 0 ? body.size() / s / 1e6 : 0.0, cpu,
+                            cpu > 0 ? body.size() / cpu / 1e6 : 0.0, tok.kind());
       return 0;
     }
 
