@@ -611,3 +611,20 @@ TEST(PruneRecipe, InvalidRecipeIsOneLineExit2NamingFileKeyAndLine) {
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("group: per-matrix"), std::string::npos) << r.output;
 }
+
+TEST(PruneRecipe, LayerSparsityOverridesTheAllocator) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  const std::string dir = prunekit_test::temp_dir("recipeover");
+  write_text(dir + "/r.yaml",
+             "stages:\n  - method: magnitude\n    sparsity: 0.5\n    group: per-row\n"
+             "    layer_sparsity: {1: 0.3, 2-3: 0.7}\n");
+  auto r = run_cmd(bin("prune") + " --model " + model + " --recipe " + dir + "/r.yaml --quiet --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json rep = json::parse(prunekit::read_file(dir + "/out/prunekit/prune_report.json"));
+  const std::vector<double> want = {0.5, 0.3, 0.7, 0.7, 0.5};
+  EXPECT_EQ(rep["recipe"]["stages"][0]["layer_sparsity_applied"].get<std::vector<double>>(), want);
+  for (int l = 0; l < 5; ++l) {
+    const json& m = rep["modules"][prunekit::linear_prefix(l, prunekit::kQ) + ".weight"];
+    EXPECT_EQ(m["sparsity"].get<double>(), double(static_cast<int64_t>(64 * want[l])) / 64.0) << l;
+  }
+}

@@ -92,9 +92,6 @@ void describe_run(const PruneOptions& opt, const PrunePlan& plan, PruneReport& r
   report.set("sparsity", one ? json(spec.sparsity) : json(nullptr));
   report.set("pattern", patterns);
   report.set("group", groups);
-  json recipe = recipe_to_json(plan.recipe);
-  for (size_t i = 0; i < plan.stages.size(); ++i) recipe["stages"][i]["weights_pruned"] = plan.stages[i].weights.size();
-  report.set("recipe", recipe);
   report.set("dtype", opt.dtype == at::kFloat ? "float32" : "bfloat16");
   report.set("modules_selected", opt.recipe.stages.empty() ? json(opt.modules_arg) : json("recipe"));
   report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
@@ -126,6 +123,18 @@ struct SavedSelections {
     if (!stats.empty()) save_safetensors(writer.temp_path("prunekit/stats.safetensors"), stats);
   }
 };
+
+// The effective recipe for the report, with what each stage pruned: how many weights, and each
+// layer's sparsity after the allocator and the overrides (null for N:M).
+json recipe_report(const PrunePlan& plan) {
+  json recipe = recipe_to_json(plan.recipe);
+  for (size_t i = 0; i < plan.stages.size(); ++i) {
+    const PlanStage& st = plan.stages[i];
+    recipe["stages"][i]["weights_pruned"] = st.weights.size();
+    recipe["stages"][i]["layer_sparsity_applied"] = st.spec.is_nm() ? json(nullptr) : json(st.layer_sparsity);
+  }
+  return recipe;
+}
 
 std::string report_method(const PrunePlan& plan) {
   std::string methods;
@@ -185,6 +194,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     owl_reports.push_back(st.allocator->report());
   }
   report.set("owl", plan.stages.size() == 1 ? owl_reports[0] : owl_reports);
+  report.set("recipe", recipe_report(plan));
 
   // Only the embedding rows of the calibration tokens are needed (no lm_head).
   at::Tensor hidden;
