@@ -20,8 +20,8 @@
 // "re:" prefix, ECMAScript regexes that must match a whole name; only the seven decoder-layer Linear
 // weights are candidates. Assignment: a stage's effective set = (weights its targets match) minus
 // (weights its or the top-level ignore matches) minus (weights in an earlier stage's effective set).
-// A weight named exactly (not by regex) in the targets of two stages is an error; a target or ignore
-// entry that matches no candidate weight is an error.
+// A weight named exactly (not by regex) in the targets of two stages is an error; so are a target or
+// ignore entry matching no candidate and a stage left empty. layer_sparsity replaces the allocator's.
 #pragma once
 #include <nlohmann/json.hpp>
 

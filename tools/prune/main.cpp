@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                "replaced) + prunekit/prune_report.json.\n"
                "Recipes: --recipe FILE.yaml prunes in stages, each with its own method, sparsity or pattern, params,\n"
                "targets/ignore (exact HF weight names or re:REGEX) and allocator (e.g. RIA 2:4 on attention + Wanda 60 %\n"
-               "on the MLP: " PRUNEKIT_EXAMPLES_DIR "/../configs/recipes/two-stage.yaml; README \"Recipes\"). A weight goes to\n"
+               "on the MLP: configs/recipes/two-stage.yaml in the repository; README \"Recipes\"). A weight goes to\n"
                "the first stage that targets it; naming one weight exactly in two stages is an error. The flags\n"
                "--method/--sparsity/--pattern/--group/--owl*/--modules/--layers/--<method>-<param> are a one-stage\n"
                "recipe and cannot be combined with --recipe; --print-recipe shows the effective recipe and exits.",
