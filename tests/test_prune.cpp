@@ -527,3 +527,207 @@ TEST(RandomMethod, SeededPerRowFloor) {
   EXPECT_NE(file_bytes(dir + "/s3" + w), file_bytes(dir + "/s4" + w));
   EXPECT_EQ(run_cmd(cmd + dir + "/bad --random-seed x").code, 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recipes (prune --recipe, --print-recipe; prunekit/recipe.h)
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST(PruneRecipe, ParsedRecipePrintsAsYamlThatParsesBackTheSame) {
+  const prunekit::Recipe r = prunekit::parse_recipe(
+      "ignore: [\"re:model\\\\.layers\\\\.0\\\\..*\"]\n"
+      "stages:\n"
+      "  - method: ria\n"
+      "    pattern: \"2:4\"\n"
+      "    params: {a: 0.3, reallocation: true}\n"
+      "    targets: [\"re:.*self_attn\\\\..*\", model.layers.1.mlp.up_proj.weight]\n"
+      "  - method: wanda\n"
+      "    sparsity: 0.6\n"
+      "    group: per-matrix\n"
+      "    allocator: {name: owl, m: 7, lambda: 0.05}\n"
+      "    layer_sparsity: {1: 0.3, 3-4: 0.7}\n"
+      "    ignore: model.layers.2.mlp.down_proj.weight\n",
+      "r.yaml");
+  ASSERT_EQ(r.stages.size(), 2u);
+  EXPECT_EQ(r.stages[0].n, 2);
+  EXPECT_EQ(r.stages[0].m, 4);
+  EXPECT_EQ(r.stages[0].params["a"].get<double>(), 0.3);
+  EXPECT_EQ(r.stages[0].params["reallocation"].get<bool>(), true);
+  EXPECT_EQ(r.stages[1].sparsity, 0.6);
+  EXPECT_EQ(r.stages[1].allocator, "owl");
+  EXPECT_EQ(r.stages[1].owl_m, 7.0);
+  EXPECT_EQ(r.stages[1].layer_sparsity, (std::map<int, double>{{1, 0.3}, {3, 0.7}, {4, 0.7}}));
+  EXPECT_EQ(r.stages[0].lines.at("targets[1]"), 6);  // 1-based lines of every key
+  const std::string yaml = prunekit::recipe_to_yaml(r);
+  const prunekit::Recipe back = prunekit::parse_recipe(yaml, "printed");
+  EXPECT_EQ(prunekit::recipe_to_json(back)["stages"], prunekit::recipe_to_json(r)["stages"]) << yaml;
+  EXPECT_EQ(back.ignore, r.ignore);
+
+  // The target rule: stage 0 claims attention and layer 1's up_proj (layer 0 ignored everywhere);
+  // stage 1 (no targets: every weight) gets the rest of the MLP but its own ignore.
+  std::vector<std::string> names;
+  for (int l = 0; l < 5; ++l)
+    for (int i = 0; i < prunekit::kNumLinears; ++i) names.push_back(prunekit::linear_prefix(l, i) + ".weight");
+  const auto sets = prunekit::assign_recipe_targets(r, names, 5);
+  EXPECT_EQ(sets[0].size(), 4u * 4 + 1);
+  EXPECT_EQ(sets[1].size(), 4u * 3 - 1 - 1);
+  for (const auto& n : sets[1]) EXPECT_EQ(n.find("self_attn"), std::string::npos) << n;
+}
+
+TEST(PruneRecipe, TwoStageExampleGivesEachModuleItsPattern) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string recipe = std::string(PRUNEKIT_SOURCE_DIR) + "/configs/recipes/two-stage.yaml";
+  const std::string dir = prunekit_test::temp_dir("recipe2");
+  auto r = run_cmd(bin("prune") + " --model " + model + " --recipe " + recipe + " --calib " + calib +
+                   " --nsamples 16 --seqlen 128 --quiet --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run_cmd(bin("inspect") + " --model " + dir + "/out --json " + dir + "/inspect.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json j = json::parse(prunekit::read_file(dir + "/inspect.json"));
+  prunekit::Checkpoint ck(dir + "/out");
+  for (int l = 0; l < 5; ++l)
+    for (int i = 0; i < prunekit::kNumLinears; ++i) {
+      const std::string name = prunekit::linear_prefix(l, i) + ".weight";
+      const json& m = j["modules"][name];
+      if (l == 0) {
+        EXPECT_EQ(m["sparsity"].get<double>(), 0.0) << name;  // ignored: untouched
+      } else if (i <= prunekit::kO) {
+        EXPECT_EQ(m["nm_2_4_compliance"].get<double>(), 1.0) << name;  // RIA 2:4
+        EXPECT_EQ(m["sparsity"].get<double>(), 0.5) << name;
+      } else {
+        // Wanda 60 % per output row: int(cols * 0.6) pruned in every row.
+        at::Tensor w = ck.load(name, at::kFloat);
+        const int64_t per_row = static_cast<int64_t>(double(w.size(1)) * 0.6);
+        EXPECT_TRUE((w == 0).sum(1).eq(per_row).all().item<bool>()) << name;
+        EXPECT_DOUBLE_EQ(m["sparsity"].get<double>(), double(per_row) / double(w.size(1))) << name;
+        EXPECT_LT(m["nm_2_4_compliance"].get<double>(), 1.0) << name;
+      }
+    }
+  // The report embeds the recipe and says what each stage pruned.
+  const json rep = json::parse(prunekit::read_file(dir + "/out/prunekit/prune_report.json"));
+  EXPECT_EQ(rep["method"], "ria+wanda");
+  EXPECT_EQ(rep["recipe"]["source"], recipe);
+  ASSERT_EQ(rep["recipe"]["stages"].size(), 2u);
+  EXPECT_EQ(rep["recipe"]["stages"][0]["pattern"], "2:4");
+  EXPECT_EQ(rep["recipe"]["stages"][0]["params"]["a"].get<double>(), 0.5);
+  EXPECT_EQ(rep["recipe"]["stages"][0]["weights_pruned"].get<int>(), 4 * 4);
+  EXPECT_EQ(rep["recipe"]["stages"][1]["weights_pruned"].get<int>(), 4 * 3);
+  EXPECT_EQ(rep["recipe"]["stages"][1]["group"], "per-row");
+  EXPECT_TRUE(rep["modules"]["model.layers.1.self_attn.q_proj.weight"]["nm_deployable"].get<bool>());
+}
+
+TEST(PruneRecipe, PrintedRecipeOfAFlagRunReproducesItsMasks) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("recipe1");
+  const std::string common = " --calib " + calib + " --nsamples 8 --seqlen 128 --save-masks --quiet";
+  const char* runs[] = {"--method wanda --sparsity 0.5", "--pattern 2:4 --method ria",
+                        "--method ria --sparsity 0.4 --ria-a 0.3 --group per-row --modules mlp,o_proj --layers 1-3",
+                        "--method magnitude --sparsity 0.7 --owl --owl-lambda 0.05"};
+  int k = 0;
+  for (const char* args : runs) {
+    const std::string base = dir + "/" + std::to_string(k++);
+    auto flags = run_cmd(bin("prune") + " --model " + model + " " + args + common + " --out " + base + "-flags");
+    ASSERT_EQ(flags.code, 0) << args << "\n" << flags.output;
+    auto printed = run_cmd(bin("prune") + " --model " + model + " " + args + " --print-recipe 2>/dev/null > " + base +
+                           ".yaml");
+    ASSERT_EQ(printed.code, 0) << args << "\n" << printed.output;
+    const std::string yaml = prunekit::read_file(base + ".yaml");
+    EXPECT_NE(yaml.find("stages:"), std::string::npos) << yaml;
+    auto rec = run_cmd(bin("prune") + " --model " + model + " --recipe " + base + ".yaml" + common + " --out " + base +
+                       "-recipe");
+    ASSERT_EQ(rec.code, 0) << args << "\n" << yaml << "\n" << rec.output;
+    auto a = prunekit::load_safetensors(base + "-flags/prunekit/masks.safetensors");
+    auto b = prunekit::load_safetensors(base + "-recipe/prunekit/masks.safetensors");
+    ASSERT_EQ(a.size(), b.size()) << args;
+    ASSERT_GT(a.size(), 0u);
+    for (const auto& [name, m] : a) {
+      ASSERT_TRUE(b.count(name)) << args << " " << name;
+      EXPECT_TRUE(m.equal(b[name])) << args << " " << name;
+    }
+    EXPECT_EQ(file_bytes(base + "-flags/model.safetensors"), file_bytes(base + "-recipe/model.safetensors")) << args;
+  }
+}
+
+TEST(PruneRecipe, InvalidRecipeIsOneLineExit2NamingFileKeyAndLine) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("badrecipe");
+  struct Case {
+    std::string yaml, needle;
+  } cases[] = {
+      {"stages:\n  - method: wanda\n    sparsty: 0.5\n", "r.yaml:3: stages[0].sparsty: unknown key"},
+      {"stagse:\n  - method: wanda\n", "r.yaml:1: stagse: unknown key"},
+      {"stages:\n  - method: lottery\n    sparsity: 0.5\n", "r.yaml:2: stages[0].method: unknown method \"lottery\""},
+      {"stages:\n  - method: wanda\n    sparsity: 1.5\n", "r.yaml:3: stages[0].sparsity: 1.5 is out of range"},
+      {"stages:\n  - method: wanda\n    sparsity: half\n", "r.yaml:3: stages[0].sparsity: expected a number"},
+      {"stages:\n  - method: wanda\n    pattern: 4:4\n", "r.yaml:3: stages[0].pattern"},
+      {"stages:\n  - method: wanda\n", "r.yaml:2: stages[0].sparsity: missing"},
+      {"stages:\n  - method: ria\n    sparsity: 0.5\n    params: {b: 1}\n", "r.yaml:4: stages[0].params.b"},
+      {"stages:\n  - method: ria\n    sparsity: 0.5\n    params: {a: yes}\n", "r.yaml:4: stages[0].params.a"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    targets: [\"re:(unclosed\"]\n",
+       "r.yaml:4: stages[0].targets[0]: regex \"(unclosed\" does not compile"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    targets:\n      - re:.*q_proj.*\n      - model.layers.9.mlp.up_proj.weight\n",
+       "r.yaml:6: stages[0].targets[1]: \"model.layers.9.mlp.up_proj.weight\" matches no prunable weight"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    targets: [model.layers.1.mlp.up_proj.weight]\n"
+       "  - method: magnitude\n    sparsity: 0.5\n    targets: [model.layers.2.mlp.up_proj.weight, model.layers.1.mlp.up_proj.weight]\n",
+       "r.yaml:7: stages[1].targets[1]: \"model.layers.1.mlp.up_proj.weight\" is already targeted by name in stages[0]"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    layer_sparsity: {2-9: 0.4}\n",
+       "r.yaml:4: stages[0].layer_sparsity.5: layer 5 is outside 0-4"},
+      {"stages:\n  - method: wanda\n    pattern: \"2:4\"\n    allocator: owl\n", "r.yaml:4: stages[0].allocator: owl cannot"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    allocator: {name: owl, lambda: 2}\n",
+       "r.yaml:4: stages[0].allocator.lambda: must be in [0, 1)"},
+      {"stages:\n  - method: wanda\n    sparsity: 0.5\n    method: ria\n", "r.yaml:4: stages[0].method: given twice"},
+      {"stages:\n  - method: wanda\n   sparsity: [0.5\n", "r.yaml:"},
+  };
+  for (const Case& c : cases) {
+    write_text(dir + "/r.yaml", c.yaml);
+    auto r = run_cmd("cd " + dir + " && " + bin("prune") + " --model " + model + " --recipe r.yaml --calib " + calib +
+                     " --quiet --out " + dir + "/out");
+    EXPECT_EQ(r.code, 2) << c.yaml << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.yaml << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(prunekit_test::path_exists(dir + "/out")) << c.yaml;
+  }
+  // --recipe beside a one-stage flag is refused, naming both.
+  write_text(dir + "/ok.yaml", "stages:\n  - method: magnitude\n    sparsity: 0.5\n");
+  for (const char* flag : {"--method wanda", "--sparsity 0.5", "--pattern 2:4", "--owl", "--modules attn", "--ria-a 0.3"}) {
+    auto r = run_cmd(bin("prune") + " --model " + model + " --recipe " + dir + "/ok.yaml " + flag + " --quiet --out " +
+                     dir + "/out");
+    EXPECT_EQ(r.code, 2) << flag << "\n" << r.output;
+    EXPECT_NE(r.output.find("--recipe: cannot be combined with " + std::string(flag).substr(0, std::string(flag).find(' '))),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+  // Neither --method nor --recipe.
+  auto r = run_cmd(bin("prune") + " --model " + model + " --sparsity 0.5 --quiet --out " + dir + "/out");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--method is required"), std::string::npos) << r.output;
+  // --print-recipe of a recipe file: the effective recipe (parameters resolved, group filled).
+  r = run_cmd(bin("prune") + " --recipe " + dir + "/ok.yaml --print-recipe");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("group: per-matrix"), std::string::npos) << r.output;
+}
+
+TEST(PruneRecipe, LayerSparsityOverridesTheAllocator) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  const std::string dir = prunekit_test::temp_dir("recipeover");
+  write_text(dir + "/r.yaml",
+             "stages:\n  - method: magnitude\n    sparsity: 0.5\n    group: per-row\n"
+             "    layer_sparsity: {1: 0.3, 2-3: 0.7}\n");
+  auto r = run_cmd(bin("prune") + " --model " + model + " --recipe " + dir + "/r.yaml --quiet --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json rep = json::parse(prunekit::read_file(dir + "/out/prunekit/prune_report.json"));
+  const std::vector<double> want = {0.5, 0.3, 0.7, 0.7, 0.5};
+  EXPECT_EQ(rep["recipe"]["stages"][0]["layer_sparsity_applied"].get<std::vector<double>>(), want);
+  for (int l = 0; l < 5; ++l) {
+    const json& m = rep["modules"][prunekit::linear_prefix(l, prunekit::kQ) + ".weight"];
+    EXPECT_EQ(m["sparsity"].get<double>(), double(static_cast<int64_t>(64 * want[l])) / 64.0) << l;
+  }
+}

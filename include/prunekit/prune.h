@@ -14,6 +14,7 @@
 
 #include "prunekit/calib.h"
 #include "prunekit/model.h"
+#include "prunekit/recipe.h"
 
 namespace prunekit {
 
@@ -207,7 +208,49 @@ struct PruneOptions {
   uint64_t max_shard_bytes = 0;  // 0: keep the input's shard layout
   std::string json_path;
   nlohmann::json args = nlohmann::json::object();  // the command line, for the report
+  // A recipe (prune --recipe): when it has stages, it replaces method, method_params, spec,
+  // group_given, owl, modules_arg and layers_arg (which otherwise form a one-stage recipe).
+  Recipe recipe;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Recipes resolved against a model (src/prune/plan.cpp): which Pruner and spec prune each Linear
+
+struct PlanStage {
+  RecipeStage recipe;  // effective: parameters resolved, group filled
+  std::unique_ptr<Pruner> pruner;
+  std::unique_ptr<Allocator> allocator;
+  SparsitySpec spec;                   // the stage's target (per-layer sparsity: layer_sparsity)
+  std::vector<std::string> weights;    // its effective set of weight names
+  std::vector<double> layer_sparsity;  // per decoder layer, after allocate() and the overrides
+};
+
+struct PrunePlan {
+  Recipe recipe;  // effective (effective_recipe)
+  std::vector<PlanStage> stages;
+  std::vector<std::array<int, kNumLinears>> stage_of;  // [layer][linear]: stage index, -1 = not pruned
+  const PlanStage* stage_at(int layer, int linear) const;
+  // The spec of one Linear (its stage's, at the layer's sparsity); the Linear must be planned.
+  SparsitySpec spec_at(int layer, int linear) const;
+  std::array<bool, kNumLinears> linears_of(int layer) const;
+  int last_layer() const;  // last decoder layer with a planned Linear, -1 if none
+  // What the one calibration forward captures for every planned Linear: the union of the stages'
+  // needs (column norms when any stage needs them; Gram otherwise when any needs it).
+  StatsKind stats_kind() const;
+  // The allocator to describe layers in the report: the first OWL stage's, else stage 0's.
+  const Allocator& report_allocator() const;
+};
+
+// Methods and parameters checked against the registry (InputError with the recipe's file:line),
+// parameters resolved to the full set, each unstructured stage's group filled with the method's
+// default: the recipe --print-recipe shows and prune_report.json embeds.
+Recipe effective_recipe(const Recipe& recipe);
+// The recipe of a plain flag run: one stage from method, method_params, spec, group_given, owl,
+// modules_arg and layers_arg (InvalidSetting "modules"/"layers" as ModuleSelection::parse).
+Recipe recipe_from_options(const PruneOptions& opt, int num_layers);
+// The plan of a recipe on a model with num_layers decoder layers: pruners and allocators built,
+// targets assigned (assign_recipe_targets). layer_sparsity stays empty until the pipeline allocates.
+PrunePlan make_prune_plan(const Recipe& recipe, int num_layers);
 
 // Validate options that need no files (InputError naming the flag).
 void validate_prune_options(const PruneOptions& opt);

@@ -53,9 +53,9 @@ void validate_prune_options(const PruneOptions& opt) {
 namespace {
 
 // Calibration windows (upstream's C4 sampler), described in the report.
-CalibSet sample_calibration(const PruneOptions& opt, int64_t seqlen, PruneReport& report) {
+CalibSet sample_calibration(const PruneOptions& opt, const std::string& method, int64_t seqlen, PruneReport& report) {
   if (opt.calib_path.empty())
-    throw InvalidSetting("calib_path", "", "method " + opt.method +
+    throw InvalidSetting("calib_path", "", "method " + method +
                                               " needs calibration text (C4-format JSON lines or plain text)");
   Tokenizer tok(opt.model_dir);
   const std::vector<std::string> docs = read_documents(opt.calib_path, doc_mode_from_name(opt.calib_docs));
@@ -69,22 +69,35 @@ CalibSet sample_calibration(const PruneOptions& opt, int64_t seqlen, PruneReport
   return calib;
 }
 
-// What was asked for, at the top of the report.
-void describe_run(const PruneOptions& opt, const SparsitySpec& spec, const Pruner& pruner, PruneReport& report) {
+// What was asked for, at the top of the report. A recipe of several stages joins the stages'
+// methods, patterns and groups with "+" (sparsity and method_params: null; details under "recipe").
+void describe_run(const PruneOptions& opt, const PrunePlan& plan, PruneReport& report) {
+  auto pattern = [](const SparsitySpec& spec) {
+    return spec.is_nm() ? std::to_string(spec.n) + ":" + std::to_string(spec.m) : std::string("unstructured");
+  };
+  std::string methods, patterns, groups;
+  for (const PlanStage& st : plan.stages) {
+    const bool first = methods.empty();
+    methods += (first ? "" : "+") + st.recipe.method;
+    patterns += (first ? "" : "+") + pattern(st.spec);
+    groups += (first ? "" : "+") + (st.spec.is_nm() ? std::string("n:m") : group_name(st.spec.group));
+  }
+  const bool one = plan.stages.size() == 1;
+  const SparsitySpec& spec = plan.stages.at(0).spec;
   report.set("prunekit_version", PRUNEKIT_VERSION);
   report.set("args", opt.args);
   report.set("model", opt.model_dir);
-  report.set("method", opt.method);
-  report.set("method_params", pruner.params());
-  report.set("sparsity", spec.is_nm() ? double(spec.n) / spec.m : spec.sparsity);
-  report.set("pattern", spec.is_nm() ? std::to_string(spec.n) + ":" + std::to_string(spec.m) : "unstructured");
-  report.set("group", spec.is_nm() ? "n:m" : group_name(spec.group));
+  report.set("method", methods);
+  report.set("method_params", one ? plan.stages[0].pruner->params() : json(nullptr));
+  report.set("sparsity", one ? json(spec.sparsity) : json(nullptr));
+  report.set("pattern", patterns);
+  report.set("group", groups);
   report.set("dtype", opt.dtype == at::kFloat ? "float32" : "bfloat16");
-  report.set("modules_selected", opt.modules_arg);
+  report.set("modules_selected", opt.recipe.stages.empty() ? json(opt.modules_arg) : json("recipe"));
   report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
                                                     {"percdamp", opt.refit.percdamp}}
                                              : json(nullptr));
-  report.set("layers_selected", opt.layers_arg.empty() ? "all" : opt.layers_arg);
+  report.set("layers_selected", !opt.recipe.stages.empty() ? "recipe" : opt.layers_arg.empty() ? "all" : opt.layers_arg);
 }
 
 // Matmul FLOPs of one decoder-layer forward over `tokens` tokens in sequences of `seqlen`
@@ -111,20 +124,37 @@ struct SavedSelections {
   }
 };
 
+// The effective recipe for the report, with what each stage pruned: how many weights, and each
+// layer's sparsity after the allocator and the overrides (null for N:M).
+json recipe_report(const PrunePlan& plan) {
+  json recipe = recipe_to_json(plan.recipe);
+  for (size_t i = 0; i < plan.stages.size(); ++i) {
+    const PlanStage& st = plan.stages[i];
+    recipe["stages"][i]["weights_pruned"] = st.weights.size();
+    recipe["stages"][i]["layer_sparsity_applied"] = st.spec.is_nm() ? json(nullptr) : json(st.layer_sparsity);
+  }
+  return recipe;
+}
+
+std::string report_method(const PrunePlan& plan) {
+  std::string methods;
+  for (const PlanStage& st : plan.stages) methods += (methods.empty() ? "" : "+") + st.recipe.method;
+  return methods;
+}
+
 }  // namespace
 
 json prune_checkpoint(const PruneOptions& opt) {
   validate_prune_options(opt);
   Stopwatch total_clock;
-  const std::unique_ptr<Pruner> pruner = make_pruner(opt.method, opt.method_params);
-  const std::unique_ptr<Allocator> allocator = make_allocator(opt.owl);
+  if (opt.recipe.stages.empty()) make_pruner(opt.method, opt.method_params);  // flag errors before any file
   Checkpoint ck(opt.model_dir);
   LayerStream stream(ck, opt.dtype, opt.batch);  // checks the LLaMA tensors are all there
   const LlamaConfig& cfg = ck.config();
   const int L = static_cast<int>(cfg.num_hidden_layers);
-  SparsitySpec spec = opt.spec;
-  if (!opt.group_given) spec.group = pruner->default_group();
-  const ModuleSelection sel = ModuleSelection::parse(opt.modules_arg, opt.layers_arg, L);
+  // One code path: the flags are a one-stage recipe. The plan says which Pruner and spec prune
+  // each Linear (or none).
+  PrunePlan plan = make_prune_plan(opt.recipe.stages.empty() ? recipe_from_options(opt, L) : opt.recipe, L);
   // Output checked (never at or around the input; only a previous prunekit output is replaced),
   // locked and prepared before any work: same names, dtypes and shard layout as the input.
   const std::map<std::string, std::string> layout =
@@ -134,30 +164,37 @@ json prune_checkpoint(const PruneOptions& opt) {
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
   cfg.check_seqlen(seqlen, "seqlen");
 
-  PruneReport report(spec, opt.quiet);
-  describe_run(opt, spec, *pruner, report);
+  PruneReport report(opt.quiet);
+  describe_run(opt, plan, report);
 
-  const StatsKind kind = pruner->needs();
+  const StatsKind kind = plan.stats_kind();
   // Every method that streams calibration data (and any under --reconstruct) also accumulates each
   // Linear's Gram matrix: the report's reconstruction error and the refit need it.
   const bool streams = kind != StatsKind::None || opt.reconstruct;
-  const bool needs_data = streams || !allocator->calibration_pass().empty();
-  const int last_selected = sel.last_layer(L);
+  bool needs_data = streams;
+  for (const PlanStage& st : plan.stages) needs_data = needs_data || !st.allocator->calibration_pass().empty();
+  const int last_selected = plan.last_layer();
   CalibSet calib;
   report.set("calibration", nullptr);
   if (needs_data) {
     auto t = report.time("calibration_sampling");
-    calib = sample_calibration(opt, seqlen, report);
+    std::string needing = plan.stages.at(0).recipe.method;  // for the message when --calib is missing
+    for (auto it = plan.stages.rbegin(); it != plan.stages.rend(); ++it)
+      if (it->pruner->needs() != StatsKind::None || !it->allocator->calibration_pass().empty()) needing = it->recipe.method;
+    calib = sample_calibration(opt, needing, seqlen, report);
   }
 
   debug_pause("calibration");
 
-  std::vector<double> layer_sparsity;
-  {
-    auto t = report.time(allocator->calibration_pass().empty() ? "allocate" : allocator->calibration_pass());
-    layer_sparsity = allocator->allocate({stream, calib.input_ids, spec, *pruner, opt.quiet});
+  json owl_reports = json::array();
+  for (PlanStage& st : plan.stages) {
+    auto t = report.time(st.allocator->calibration_pass().empty() ? "allocate" : st.allocator->calibration_pass());
+    st.layer_sparsity = st.allocator->allocate({stream, calib.input_ids, st.spec, *st.pruner, opt.quiet});
+    for (const auto& [layer, s] : st.recipe.layer_sparsity) st.layer_sparsity.at(layer) = s;  // the recipe's overrides
+    owl_reports.push_back(st.allocator->report());
   }
-  report.set("owl", allocator->report());
+  report.set("owl", plan.stages.size() == 1 ? owl_reports[0] : owl_reports);
+  report.set("recipe", recipe_report(plan));
 
   // Only the embedding rows of the calibration tokens are needed (no lm_head).
   at::Tensor hidden;
@@ -167,7 +204,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   ProgressBar bar("", L, opt.quiet, "layer");
   for (int l = 0; l < L; ++l) {
     LayerWeights master = stream.load(l, at::kFloat);
-    const std::array<bool, kNumLinears> want = sel.linears_of(l);
+    const std::array<bool, kNumLinears> want = plan.linears_of(l);
     LayerCapture cap(kind, want, /*also_gram=*/streams);
     if (streams && std::count(want.begin(), want.end(), true) > 0) {
       auto t = report.time("forward_dense_capture");
@@ -176,11 +213,12 @@ json prune_checkpoint(const PruneOptions& opt) {
     }
     {
       auto t = report.time("score_select");
-      SparsitySpec layer_spec = spec;
-      layer_spec.sparsity = layer_sparsity[l];
       for (int i = 0; i < kNumLinears; ++i) {
         PruneOutcome outcome;
+        SparsitySpec layer_spec;
         if (want[i]) {
+          layer_spec = plan.spec_at(l, i);
+          const Pruner* pruner = plan.stage_at(l, i)->pruner.get();
           LinearSite site{l, i, linear_prefix(l, i) + ".weight", master.weight[i], cap.stats(i)};
           const at::Tensor dense = streams ? master.weight[i].clone() : at::Tensor();
           outcome = pruner->prune(site, layer_spec);
@@ -194,9 +232,9 @@ json prune_checkpoint(const PruneOptions& opt) {
           }
           if (opt.save_masks) saved.add(linear_prefix(l, i), outcome.keep_mask, cap.stats(i));
         }
-        report.add_module(l, i, master.weight[i], outcome.keep_mask, outcome.extra);
+        report.add_module(l, i, master.weight[i], outcome.keep_mask, layer_spec, outcome.extra);
       }
-      report.end_layer(l, *allocator);
+      report.end_layer(l, plan.report_allocator());
     }
     if (streams && l < last_selected) {
       // Layer l+1 is calibrated on the outputs of the already-pruned layer l, as upstream.
@@ -229,7 +267,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   }
   debug_pause("writing");
   const SideFiles side_files = writer.copy_side_files(opt.model_dir);
-  if (opt.save_masks) saved.write(writer, opt.method);
+  if (opt.save_masks) saved.write(writer, report_method(plan));
   std::vector<FileDigest> digests;
   {
     auto t = report.time("hash_inputs");

@@ -13,7 +13,7 @@ void PruneReport::add_time(const std::string& phase, double seconds) {
 }
 
 void PruneReport::add_module(int layer, int linear, const at::Tensor& weight, const at::Tensor& keep,
-                             const nlohmann::json& extra) {
+                             const SparsitySpec& spec, const nlohmann::json& extra) {
   const bool selected = keep.defined();
   const int64_t numel = weight.numel();
   const int64_t pruned = selected ? numel - keep.sum().item<int64_t>() : 0;
@@ -24,15 +24,15 @@ void PruneReport::add_module(int layer, int linear, const at::Tensor& weight, co
   if (selected) {
     sel_pruned_ += pruned;
     sel_numel_ += numel;
-    if (spec_.is_nm()) {
-      const bool divides = weight.size(1) % spec_.m == 0;
-      const double compliance = nm_compliance(keep, spec_.n, spec_.m);
+    if (spec.is_nm()) {
+      const bool divides = weight.size(1) % spec.m == 0;
+      const double compliance = nm_compliance(keep, spec.n, spec.m);
       m["nm_compliance"] = compliance;
       m["nm_deployable"] = divides && compliance == 1.0;
       if (!divides && !warned_partial_group_ && !quiet_) {
         log::warn("{} has {} inputs, not a multiple of {}: its short last group is pruned like upstream (N "
                   "smallest, all of it when <= N); such modules are not N:M-deployable",
-                  linear_short_name(linear), weight.size(1), spec_.m);
+                  linear_short_name(linear), weight.size(1), spec.m);
         warned_partial_group_ = true;
       }
     }

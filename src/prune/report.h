@@ -12,7 +12,7 @@ namespace prunekit {
 
 class PruneReport {
  public:
-  PruneReport(const SparsitySpec& spec, bool quiet) : spec_(spec), quiet_(quiet) {}
+  explicit PruneReport(bool quiet) : quiet_(quiet) {}
 
   // Adds the seconds from its construction to its destruction to a phase of time_s.
   class PhaseTimer {
@@ -30,9 +30,10 @@ class PruneReport {
   PhaseTimer time(std::string phase) { return PhaseTimer(*this, std::move(phase)); }
   void add_time(const std::string& phase, double seconds);
 
-  // One Linear after pruning: `keep` is its keep mask (undefined when it was not selected).
+  // One Linear after pruning: `keep` is its keep mask (undefined when it was not selected), `spec`
+  // what it was pruned to (its N:M compliance is reported).
   void add_module(int layer, int linear, const at::Tensor& weight, const at::Tensor& keep,
-                  const nlohmann::json& extra);
+                  const SparsitySpec& spec, const nlohmann::json& extra);
   // The reconstruction error ||X(W-Ŵ)ᵀ||²/||XWᵀ||² of one pruned Linear (summarised at finish()).
   void add_reconstruction_error(double error) { recon_errors_.push_back(error); }
   // Close the layer's entry in layers[] (the allocator adds what it knows about the layer).
@@ -43,7 +44,6 @@ class PruneReport {
   nlohmann::json finish(double total_seconds);
 
  private:
-  SparsitySpec spec_;
   bool quiet_;
   nlohmann::json doc_ = nlohmann::json::object();
   nlohmann::json modules_ = nlohmann::json::object(), layers_ = nlohmann::json::array();

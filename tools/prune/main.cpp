@@ -73,27 +73,38 @@ int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"prune: magnitude, Wanda, RIA, SparseGPT (+ OWL layerwise sparsity), unstructured or N:M,\n"
                "streamed one decoder layer at a time; writes an HF checkpoint (the input directory with the weights\n"
-               "replaced) + prunekit/prune_report.json",
+               "replaced) + prunekit/prune_report.json.\n"
+               "Recipes: --recipe FILE.yaml prunes in stages, each with its own method, sparsity or pattern, params,\n"
+               "targets/ignore (exact HF weight names or re:REGEX) and allocator (e.g. RIA 2:4 on attention + Wanda 60 %\n"
+               "on the MLP: configs/recipes/two-stage.yaml in the repository; README \"Recipes\"). A weight goes to\n"
+               "the first stage that targets it; naming one weight exactly in two stages is an error. The flags\n"
+               "--method/--sparsity/--pattern/--group/--owl*/--modules/--layers/--<method>-<param> are a one-stage\n"
+               "recipe and cannot be combined with --recipe; --print-recipe shows the effective recipe and exits.",
                "prune"};
   prunekit::PruneOptions opt;
   std::string pattern, group, dtype = "float32", max_shard, sparsity_text;
   int threads = 0;
-  std::string methods;
+  std::string methods, recipe_path;
+  bool print_recipe = false;
   for (const auto& m : prunekit::pruner_names()) methods += (methods.empty() ? "" : "|") + m;
   // --print-config needs none of the otherwise required flags.
   bool print_config = false;
-  const bool required = std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--print-config"; });
   app.add_flag("--print-config", print_config,
                "print the effective settings (method and its parameters with defaults, sparsity, pattern, calibration, "
                "OWL, which methods need calibration) as JSON and exit without running");
-  app.add_option("--model", opt.model_dir, "input HF checkpoint directory (never modified)")->required(required);
-  app.add_option("--method", opt.method, methods + " (default with --print-config: " + opt.method + ")")
-      ->required(required);
+  app.add_option("--model", opt.model_dir, "input HF checkpoint directory (never modified; required unless --print-recipe or --print-config)");
+  CLI::Option* method_opt = app.add_option("--method", opt.method, methods + " (required unless --recipe or --print-config; default there: " + opt.method + ")");
+  app.add_option("--recipe", recipe_path,
+                 "YAML recipe: stages of method + sparsity|pattern + params + targets/ignore + allocator "
+                 "(+ layer_sparsity overrides); replaces --method/--sparsity/--pattern/--group/--owl*/--modules/--layers");
+  app.add_flag("--print-recipe", print_recipe,
+               "print the effective recipe (of --recipe, or of the flags as one stage; parameters resolved) as YAML "
+               "and exit 0");
   app.add_option("--sparsity", sparsity_text, "fraction of weights to prune, in [0, 1) (with --pattern N:M: only N/M)")
       ->check(cli::Real(0, 1, /*hi_open=*/true));
   app.add_option("--pattern", pattern, "N:M semi-structured: N of every M consecutive input weights pruned (2:4, 4:8)")
       ->check(cli::Pattern());
-  app.add_option("--out", opt.out_dir, "output directory (written atomically)")->required(required);
+  app.add_option("--out", opt.out_dir, "output directory (written atomically; required unless --print-recipe or --print-config)");
   app.add_option("--calib", opt.calib_path,
                  "calibration text: C4-format JSON lines (\"text\"; .gz ok) or plain text "
                  "(default: $PRUNEKIT_SHARED/data/c4-sample.jsonl, else ../shared/data/c4-sample.jsonl, else "
@@ -144,8 +155,27 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("prune", [&] {
     prunekit::set_threads(threads);
+    if (!recipe_path.empty()) {
+      // The recipe sets what the one-stage flags would; both at once has no clear meaning.
+      std::vector<std::string> stage_flags = {"--method", "--sparsity", "--pattern", "--group", "--owl",
+                                              "--owl-m", "--owl-lambda", "--modules", "--layers"};
+      for (const MethodParamFlag& f : param_flags) stage_flags.push_back(f.flag());
+      for (const std::string& f : stage_flags)
+        if (app.get_option(f)->count() > 0)
+          throw cli::UsageError("--recipe: cannot be combined with " + f +
+                                " (the recipe's stages set it; put it in the recipe, or drop --recipe)");
+      opt.recipe = prunekit::load_recipe(recipe_path);
+    } else if (method_opt->count() == 0 && !print_config) {
+      throw cli::UsageError("--method is required (or --recipe)");
+    }
+    if (!print_recipe && !print_config) {
+      if (opt.model_dir.empty()) throw cli::UsageError("--model is required");
+      if (opt.out_dir.empty()) throw cli::UsageError("--out is required");
+    }
     const double sparsity = sparsity_text.empty() ? -1 : cli::parse_real("--sparsity", sparsity_text, 0, 1, true);
-    if (!pattern.empty()) {
+    if (!recipe_path.empty()) {
+      // no one-stage flags (refused above)
+    } else if (!pattern.empty()) {
       std::tie(opt.spec.n, opt.spec.m) = cli::parse_nm("--pattern", pattern);
       // N:M prunes exactly N/M; a different --sparsity beside it would be silently ignored.
       if (sparsity >= 0 && std::fabs(sparsity - double(opt.spec.n) / opt.spec.m) > 1e-9)
@@ -155,12 +185,29 @@ int main(int argc, char** argv) {
     } else if (sparsity < 0 && !print_config) {
       throw cli::UsageError("--sparsity or --pattern: one is required");
     }
-    if (opt.spec.m > 0 || sparsity >= 0) opt.spec.sparsity = opt.spec.m > 0 ? double(opt.spec.n) / opt.spec.m : sparsity;
+    if (recipe_path.empty() && (opt.spec.m > 0 || sparsity >= 0))
+      opt.spec.sparsity = opt.spec.m > 0 ? double(opt.spec.n) / opt.spec.m : sparsity;
     if (!group.empty()) {
       opt.spec.group = prunekit::group_from_name(group);
       opt.group_given = true;
     }
-    opt.method_params = method_params_from_flags(param_flags, opt.method, opt.quiet);
+    if (recipe_path.empty()) opt.method_params = method_params_from_flags(param_flags, opt.method, opt.quiet);
+    if (print_recipe) {
+      // The effective recipe: the file's, or the flags' one stage, with every parameter resolved.
+      prunekit::Recipe recipe = opt.recipe;
+      if (recipe_path.empty()) {
+        prunekit::PruneOptions check = opt;
+        check.out_dir = check.out_dir.empty() ? "-" : check.out_dir;
+        prunekit::validate_prune_options(check);
+        prunekit::make_pruner(opt.method, opt.method_params);
+        const int layers = opt.model_dir.empty()
+                               ? (1 << 20)
+                               : int(prunekit::Checkpoint(opt.model_dir).config().num_hidden_layers);
+        recipe = prunekit::recipe_from_options(opt, layers);
+      }
+      std::fputs(prunekit::recipe_to_yaml(prunekit::effective_recipe(recipe)).c_str(), stdout);
+      return 0;
+    }
     opt.dtype = cli::parse_compute_dtype("--dtype", dtype);
     if (!max_shard.empty()) opt.max_shard_bytes = cli::parse_size("--max-shard-size", max_shard);
     if (opt.calib_path.empty()) {
@@ -188,7 +235,8 @@ int main(int argc, char** argv) {
     nlohmann::json report = prunekit::prune_checkpoint(opt);
     if (!opt.json_path.empty()) prunekit::write_file_atomic(opt.json_path, report.dump(2) + "\n");
     std::printf("pruned %s -> %s: method %s, %s, total sparsity %.6f, %.1f s, peak RSS %.0f MiB\n",
-                opt.model_dir.c_str(), opt.out_dir.c_str(), opt.method.c_str(), report["pattern"].get<std::string>().c_str(),
+                opt.model_dir.c_str(), opt.out_dir.c_str(), report["method"].get<std::string>().c_str(),
+                report["pattern"].get<std::string>().c_str(),
                 report["total_sparsity"].get<double>(), report["time_s"]["total"].get<double>(),
                 report["peak_rss_mb"].get<double>());
     return 0;
