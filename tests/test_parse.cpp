@@ -143,6 +143,9 @@ TEST(Parse, ZeroShotTaskLines) {
                  "gold index 1 outside the 1 choices");
   expect_refused([] { prunekit::parse_task_line("x", R"({"context":"a","choices":["b"],"gold":-1})", "x:1"); },
                  "gold index -1 outside");
+  // Regression: a gold below INT32_MIN was narrowed to an int: -4294967296 passed as choice 0.
+  expect_refused([] { prunekit::parse_task_line("x", R"({"context":"a","choices":["b"],"gold":-4294967296})", "x:1"); },
+                 "x:1: field \"gold\" is -4294967296, too small for a choice index");
   expect_refused([] { prunekit::parse_task_line("x", R"({"context":"a","choices":["b"],"gold":4294967296})", "x:1"); },
                  "too large for a choice index");
 }

@@ -93,6 +93,9 @@ struct Record {
       // Range-checked before any narrowing: 4294967296 must not become choice 0.
       if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX) : v.get<int64_t>() > INT32_MAX)
         fail(std::string("field \"") + key + "\" is " + v.dump() + ", too large for a choice index");
+      // ... nor -4294967296 (it used to pass as choice 0).
+      if (!v.is_number_unsigned() && v.get<int64_t>() < INT32_MIN)
+        fail(std::string("field \"") + key + "\" is " + v.dump() + ", too small for a choice index");
       return v.get<int64_t>();
     }
     if (v.is_string()) {
