@@ -16,6 +16,7 @@
 #include "prunekit/config.h"
 #include "prunekit/corpus.h"
 #include "prunekit/safetensors_header.h"
+#include "prunekit/tokenizer.h"
 #include "prunekit/zeroshot.h"
 
 using prunekit::InputError;
@@ -148,4 +149,16 @@ TEST(Parse, ZeroShotTaskLines) {
                  "x:1: field \"gold\" is -4294967296, too small for a choice index");
   expect_refused([] { prunekit::parse_task_line("x", R"({"context":"a","choices":["b"],"gold":4294967296})", "x:1"); },
                  "too large for a choice index");
+}
+
+// tokenizer.model through the dlopen()ed libsentencepiece: with RTLD_DEEPBIND in the normal build,
+// without it under ASan (which refuses DEEPBIND; src/data/tokenizer.cpp), so the sanitizer build
+// runs this path too.
+TEST(Parse, SentencepieceTokenizerLoads) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  const prunekit::Tokenizer tok(model);
+  EXPECT_EQ(tok.kind(), "sentencepiece");
+  const std::vector<int> ids = tok.encode("Once upon a time", /*add_bos=*/false);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(tok.decode(ids), "Once upon a time");
 }
