@@ -48,7 +48,7 @@ for t in $TARGETS; do
   rc=0
   "$bin" "${args[@]}" "$corpus" "$BUILD/seeds/$t" >"$log" 2>&1 || rc=$?
   took=$(( $(date +%s) - start ))
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   new=$(( $(find "$BUILD/findings" -name "$t-*" -type f | wc -l) - before ))
   # A crash that kills the process before the final stats still counts (rc != 0).
   if [ "$rc" -ne 0 ] && [ "$new" -eq 0 ]; then new=1; fi
