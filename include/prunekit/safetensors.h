@@ -9,27 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "prunekit/safetensors_header.h"  // DType, TensorInfo, the header parser (no LibTorch)
+
 namespace prunekit {
 
-enum class DType { F32, F16, BF16, I64, I32, U8, BOOL };
-
-std::string dtype_name(DType d);              // "F32", ...
-DType dtype_from_name(const std::string& s);  // throws InputError on unknown
-size_t dtype_size(DType d);
 at::ScalarType to_scalar_type(DType d);
 DType from_scalar_type(at::ScalarType t);  // throws std::invalid_argument when unsupported
 
-struct TensorInfo {
-  std::string name;
-  DType dtype;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  // offsets inside the data section
-  int64_t numel() const;
-  uint64_t nbytes() const { return end - begin; }
-};
-
-// A validated, memory-mapped safetensors file. Validation (all InputError, naming the file):
-// header length vs file size, header is a JSON object, every dtype known, data_offsets in bounds,
+// A validated, memory-mapped safetensors file. Validation (parse_safetensors_header; all InputError,
+// naming the file): header length vs file size, header is a JSON object, every dtype known, data_offsets in bounds,
 // ordered, non-overlapping and covering the data section, shape product x dtype size = byte length.
 class SafetensorsFile {
  public:

@@ -56,6 +56,9 @@ bool is_builtin_task(const std::string& name);
 // Parse the first `limit` (0: all) records of a task file into documents. InputError names
 // "<path>:<line>" for bad JSON, missing fields or a gold index out of range.
 std::vector<McDoc> load_task(const std::string& name, const std::string& path, int64_t limit = 0);
+// One non-blank line of a task file: its document (what load_task does per line). InputError
+// "<where>: <what>" for bad JSON, missing fields or a gold index out of range.
+McDoc parse_task_line(const std::string& name, const std::string& line, const std::string& where);
 // The few-shot pool of a task: "<data_dir>/<name>.train.jsonl" (lm-eval samples few-shot
 // examples from the training split) when that file exists, else the task file itself.
 std::string resolve_fewshot_file(const std::string& name, const std::string& data_dir);

@@ -52,16 +52,22 @@ static std::string gunzip(const std::string& path, const std::string& in) {
   return out;
 }
 
-std::string read_maybe_gzip(const std::string& path) {
+std::string maybe_gunzip(std::string bytes, const std::string& origin) {
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+      static_cast<unsigned char>(bytes[1]) == 0x8b)
+    return gunzip(origin, bytes);
+  return bytes;
+}
+
+// The bytes of a regular file (InputError if missing or not one).
+static std::string read_regular(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw InputError(path + ": no such file");
   if (!S_ISREG(st.st_mode)) throw InputError(path + ": not a regular file");
-  std::string bytes = read_file(path);
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-      static_cast<unsigned char>(bytes[1]) == 0x8b)
-    return gunzip(path, bytes);
-  return bytes;
+  return read_file(path);
 }
+
+std::string read_maybe_gzip(const std::string& path) { return maybe_gunzip(read_regular(path), path); }
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -146,17 +152,17 @@ static std::vector<std::string> split_lines(const std::string& s) {
   return out;
 }
 
-static std::string read_nonempty(const std::string& path) {
-  std::string content = read_maybe_gzip(path);
-  if (content.empty()) throw InputError(path + ": empty");
+static std::string nonempty(std::string content, const std::string& origin) {
+  content = maybe_gunzip(std::move(content), origin);
+  if (content.empty()) throw InputError(origin + ": empty");
   return content;
 }
 
-std::vector<std::string> read_documents(const std::string& path, DocMode mode) {
-  std::string content = read_nonempty(path);
+std::vector<std::string> documents_from_bytes(std::string bytes, const std::string& origin, DocMode mode) {
+  std::string content = nonempty(std::move(bytes), origin);
   std::vector<std::string> docs;
   if (looks_like_jsonl(content)) {
-    docs = jsonl_texts(path, content);
+    docs = jsonl_texts(origin, content);
   } else {
     switch (mode) {
       case DocMode::File: docs.push_back(std::move(content)); break;
@@ -164,22 +170,28 @@ std::vector<std::string> read_documents(const std::string& path, DocMode mode) {
       case DocMode::Lines: docs = split_lines(content); break;
     }
   }
-  if (docs.empty()) throw InputError(path + ": empty (no documents)");
+  if (docs.empty()) throw InputError(origin + ": empty (no documents)");
   return docs;
 }
 
-std::string read_eval_text(const std::string& path) {
-  std::string content = read_nonempty(path);
+std::string eval_text_from_bytes(std::string bytes, const std::string& origin) {
+  std::string content = nonempty(std::move(bytes), origin);
   if (!looks_like_jsonl(content)) return content;
   // Upstream evaluates the test split as "\n\n".join(texts) (wanda's get_wikitext2).
-  std::vector<std::string> texts = jsonl_texts(path, content);
+  std::vector<std::string> texts = jsonl_texts(origin, content);
   std::string joined;
   for (size_t i = 0; i < texts.size(); ++i) {
     if (i) joined += "\n\n";
     joined += texts[i];
   }
-  if (joined.empty()) throw InputError(path + ": empty (no text)");
+  if (joined.empty()) throw InputError(origin + ": empty (no text)");
   return joined;
 }
+
+std::vector<std::string> read_documents(const std::string& path, DocMode mode) {
+  return documents_from_bytes(read_regular(path), path, mode);
+}
+
+std::string read_eval_text(const std::string& path) { return eval_text_from_bytes(read_regular(path), path); }
 
 }  // namespace prunekit

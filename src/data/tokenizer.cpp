@@ -63,11 +63,30 @@ void bind(void* lib, const char* symbol, F* fn) {
   *fn = reinterpret_cast<F>(p);
 }
 
+// AddressSanitizer refuses RTLD_DEEPBIND (its interceptors would be bypassed: dlopen fails with
+// "You are trying to dlopen a shared library with RTLD_DEEPBIND flag which is incompatible with
+// sanitizer runtime"). The sanitizer build (scripts/test.sh --sanitize) is prunekit_parse alone,
+// without LibTorch and so without its libprotobuf: nothing for sentencepiece's protobuf to clash with,
+// and RTLD_LOCAL is enough. (An ASan build that also loads LibTorch would need the protobuf clash
+// solved another way.)
+#if defined(__SANITIZE_ADDRESS__)
+#define PRUNEKIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PRUNEKIT_ASAN 1
+#endif
+#endif
+#ifdef PRUNEKIT_ASAN
+constexpr int kSentencepieceDeepbind = 0;
+#else
+constexpr int kSentencepieceDeepbind = RTLD_DEEPBIND;
+#endif
+
 const SpApi& sp_api() {
   static SpApi api;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = ::dlopen("libsentencepiece.so.0", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    void* lib = ::dlopen("libsentencepiece.so.0", RTLD_NOW | RTLD_LOCAL | kSentencepieceDeepbind);
     if (!lib) throw std::runtime_error(std::string("cannot load libsentencepiece.so.0: ") + ::dlerror());
     const std::string P = "_ZN13sentencepiece22SentencePieceProcessor";   // non-const members
     const std::string PK = "_ZNK13sentencepiece22SentencePieceProcessor";  // const members

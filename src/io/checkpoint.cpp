@@ -69,24 +69,9 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   }
 
   sharded_ = true;
-  json index;
-  try {
-    index = json::parse(read_file(index_path));
-  } catch (const json::exception&) {
-    throw InputError(index_path + ": not valid JSON");
-  }
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-    throw InputError(index_path + ": no \"weight_map\" object");
-
-  std::map<std::string, std::string> weight_map;  // tensor -> shard file
-  for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-    if (!it.value().is_string())
-      throw InputError(index_path + ": weight_map entry for " + it.key() + " is not a file name");
-    weight_map[it.key()] = it.value().get<std::string>();
-  }
-  // Shards in file-name order (model-00001-of-N, model-00002-of-N, ...).
-  std::set<std::string> shard_names;
-  for (const auto& [name, file] : weight_map) shard_names.insert(file);
+  const ShardIndex index = parse_shard_index(read_file(index_path), index_path);
+  const std::map<std::string, std::string>& weight_map = index.weight_map;  // tensor -> shard file
+  const std::set<std::string>& shard_names = index.shard_names;              // in file-name order
   std::map<std::string, size_t> shard_index;
   for (const std::string& file : shard_names) {
     if (file.find('/') != std::string::npos)
