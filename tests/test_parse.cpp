@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "gzip_bytes.h"
 #include "prunekit/common.h"
 #include "prunekit/config.h"
 #include "prunekit/corpus.h"
@@ -43,19 +44,7 @@ prunekit::SafetensorsHeader parse_st(const std::string& bytes) {
   return prunekit::parse_safetensors_header(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "f.st");
 }
 
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using prunekit_test::gzip;
 
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../gzip_bytes.h"
 #include "prunekit/common.h"
 #include "prunekit/safetensors_header.h"
 
@@ -51,19 +52,7 @@ std::string safetensors_bytes(const json& header, uint64_t data_size) {
   return out + text + std::string(data_size, '\0');
 }
 
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using prunekit_test::gzip;
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
