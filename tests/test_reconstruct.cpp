@@ -258,6 +258,40 @@ TEST(AlpsPrune, NMMasksComplyOnStories260K) {
   EXPECT_EQ(prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " --method alps --pattern 2:4 --alps-iters 0 --quiet --out " + dir + "/bad").code, 2);
 }
 
+// Wanda needs no Gram matrix: its reconstruction error is measured only under
+// --reconstruction-error, and measuring it changes nothing else (same bytes, same mask).
+// SparseGPT has the Gram matrix anyway and always reports it.
+TEST(ReconstructionError, OptInForWandaAlwaysForSparseGpt) {
+  PRUNEKIT_FIXTURE(model, "models/stories260K");
+  PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
+  const std::string dir = prunekit_test::temp_dir("recon-error");
+  std::map<std::string, json> report;
+  for (const std::string tag : {"plain", "measured", "sparsegpt"}) {
+    const std::string args = tag == "sparsegpt" ? "--method sparsegpt" : tag == "measured" ? "--method wanda --reconstruction-error" : "--method wanda";
+    auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " " + args + " --sparsity 0.5 --calib " +
+                                    calib + " --nsamples 8 --seqlen 256 --save-masks --quiet --out " + dir + "/" + tag);
+    ASSERT_EQ(r.code, 0) << r.output;
+    report[tag] = json::parse(prunekit::read_file(dir + "/" + tag + "/prunekit/prune_report.json"));
+  }
+  EXPECT_FALSE(report["plain"]["reconstruction_error_measured"].get<bool>());
+  EXPECT_TRUE(report["plain"]["reconstruction_error"].is_null());
+  EXPECT_FALSE(report["plain"]["modules"]["model.layers.0.self_attn.q_proj"].contains("reconstruction_error"));
+  for (const char* tag : {"measured", "sparsegpt"}) {
+    EXPECT_TRUE(report[tag]["reconstruction_error_measured"].get<bool>()) << tag;
+    EXPECT_EQ(report[tag]["reconstruction_error"]["modules"].get<int>(), 35) << tag;
+    for (const auto& [name, m] : report[tag]["modules"].items()) {
+      const double e = m["reconstruction_error"].get<double>();
+      EXPECT_GT(e, 0.0) << tag << " " << name;
+      EXPECT_LT(e, 1.0) << tag << " " << name;
+    }
+  }
+  EXPECT_EQ(prunekit::read_file(dir + "/plain/model.safetensors"), prunekit::read_file(dir + "/measured/model.safetensors"));
+  auto a = prunekit::load_safetensors(dir + "/plain/prunekit/masks.safetensors");
+  auto b = prunekit::load_safetensors(dir + "/measured/prunekit/masks.safetensors");
+  ASSERT_EQ(a.size(), 35u);
+  for (const auto& [name, keep] : a) EXPECT_TRUE(at::equal(keep, b.at(name))) << name;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The methods' purpose on stories260K: ALPS below SparseGPT, and Wanda + --reconstruct below plain
 // Wanda with the same mask, on both evaluation texts. Kept fast: 32 calibration windows and the
@@ -279,8 +313,8 @@ const OrderingCase kOrdering[] = {
     {"alps_2of4", "--method alps --pattern 2:4", "--method sparsegpt --pattern 2:4", false},
     {"alps_4of8", "--method alps --pattern 4:8", "--method sparsegpt --pattern 4:8", false},
     {"alps_u70", "--method alps --sparsity 0.7", "--method sparsegpt --sparsity 0.7", false},
-    {"wanda_reconstruct_2of4", "--method wanda --pattern 2:4 --reconstruct", "--method wanda --pattern 2:4", true, 0.5, 2, 4},
-    {"wanda_reconstruct_u70", "--method wanda --sparsity 0.7 --reconstruct", "--method wanda --sparsity 0.7", true, 0.7},
+    {"wanda_reconstruct_2of4", "--method wanda --pattern 2:4 --reconstruct", "--method wanda --pattern 2:4 --reconstruction-error", true, 0.5, 2, 4},
+    {"wanda_reconstruct_u70", "--method wanda --sparsity 0.7 --reconstruct", "--method wanda --sparsity 0.7 --reconstruction-error", true, 0.7},
 };
 
 void PrintTo(const OrderingCase& c, std::ostream* os) { *os << c.name; }

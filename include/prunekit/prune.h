@@ -205,6 +205,12 @@ struct PruneOptions {
   // (conjugate gradient on the fixed support against the Linear's XᵀX); the mask never changes.
   bool reconstruct = false;
   RefitOptions refit;
+  // The per-Linear reconstruction error ||X(W-Ŵ)ᵀ||² / ||XWᵀ||² in the report and --save-masks stats.
+  // Methods that accumulate each Linear's Gram matrix anyway (SparseGPT, ALPS, any under
+  // --reconstruct) always report it. For the others (Wanda, RIA, magnitude) the Gram matrix costs
+  // about as much as the dense capture forward itself (Wanda 1.3-1.7x slower, bench/RESULTS.md), so
+  // there it is measured only when asked for.
+  bool measure_error = false;
   uint64_t max_shard_bytes = 0;  // 0: keep the input's shard layout
   std::string json_path;
   nlohmann::json args = nlohmann::json::object();  // the command line, for the report

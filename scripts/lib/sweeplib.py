@@ -228,6 +228,9 @@ def commands(cfg, cid, q):
             cal = cfg.get("calibration", {})
             a += ["--nsamples", str(q["nsamples"]), "--seqlen", str(cal.get("seqlen", 512)),
                   "--seed", str(cal.get("seed", prune_facts()["calibration"]["seed"]))]
+            # REPORT.md tabulates the per-Linear reconstruction error of every calibrated method;
+            # methods without a Gram matrix of their own (wanda, ria) measure it only when asked.
+            a += ["--reconstruction-error"]
         a += ["--out", q_("$CELL_DIR/ckpt"), "--overwrite", "--quiet", "--threads", '"$THREADS"',
               "--json", q_("$CELL_DIR/prune_report.json")]
         lines.append("step prune " + " ".join(a))

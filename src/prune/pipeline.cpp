@@ -97,6 +97,7 @@ void describe_run(const PruneOptions& opt, const PrunePlan& plan, PruneReport& r
   report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
                                                     {"percdamp", opt.refit.percdamp}}
                                              : json(nullptr));
+  report.set("reconstruction_error_measured", plan.stats_kind() == StatsKind::Gram || opt.reconstruct || opt.measure_error);
   report.set("layers_selected", !opt.recipe.stages.empty() ? "recipe" : opt.layers_arg.empty() ? "all" : opt.layers_arg);
 }
 
@@ -168,9 +169,10 @@ json prune_checkpoint(const PruneOptions& opt) {
   describe_run(opt, plan, report);
 
   const StatsKind kind = plan.stats_kind();
-  // Every method that streams calibration data (and any under --reconstruct) also accumulates each
-  // Linear's Gram matrix: the report's reconstruction error and the refit need it.
-  const bool streams = kind != StatsKind::None || opt.reconstruct;
+  // The reconstruction error and the refit need each Linear's Gram matrix: free where the method
+  // accumulates it anyway, asked for otherwise (it about doubles a Wanda capture pass).
+  const bool measures_error = kind == StatsKind::Gram || opt.reconstruct || opt.measure_error;
+  const bool streams = kind != StatsKind::None || measures_error;
   bool needs_data = streams;
   for (const PlanStage& st : plan.stages) needs_data = needs_data || !st.allocator->calibration_pass().empty();
   const int last_selected = plan.last_layer();
@@ -205,7 +207,7 @@ json prune_checkpoint(const PruneOptions& opt) {
   for (int l = 0; l < L; ++l) {
     LayerWeights master = stream.load(l, at::kFloat);
     const std::array<bool, kNumLinears> want = plan.linears_of(l);
-    LayerCapture cap(kind, want, /*also_gram=*/streams);
+    LayerCapture cap(kind, want, /*also_gram=*/measures_error);
     if (streams && std::count(want.begin(), want.end(), true) > 0) {
       auto t = report.time("forward_dense_capture");
       stream.forward(master, hidden, &cap.hook(), /*update=*/false);
@@ -220,9 +222,9 @@ json prune_checkpoint(const PruneOptions& opt) {
           layer_spec = plan.spec_at(l, i);
           const Pruner* pruner = plan.stage_at(l, i)->pruner.get();
           LinearSite site{l, i, linear_prefix(l, i) + ".weight", master.weight[i], cap.stats(i)};
-          const at::Tensor dense = streams ? master.weight[i].clone() : at::Tensor();
+          const at::Tensor dense = measures_error ? master.weight[i].clone() : at::Tensor();
           outcome = pruner->prune(site, layer_spec);
-          if (streams) {
+          if (measures_error) {
             const double err = reconstruct_and_measure(dense, master.weight[i], outcome.keep_mask,
                                                        cap.stats(i).hessian, opt.reconstruct ? &opt.refit : nullptr,
                                                        outcome.extra);

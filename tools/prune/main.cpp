@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
   app.add_flag("--reconstruct", opt.reconstruct,
                "after any method's mask, re-fit the kept weights to the dense layer's outputs (conjugate gradient "
                "on the fixed mask against the Linear's calibration X^T X); the mask does not change");
+  app.add_flag("--reconstruction-error", opt.measure_error,
+               "report each Linear's reconstruction error ||X(W-W')^T||^2/||XW^T||^2 for methods that need no Gram "
+               "matrix (wanda, ria, magnitude: costs a Gram matrix per Linear input, ~1.5x wanda's time); "
+               "sparsegpt, alps and --reconstruct always report it");
   app.add_option("--reconstruct-iters", opt.refit.max_iters, "--reconstruct: conjugate-gradient iterations")
       ->capture_default_str()->check(cli::Integer(0, 100000));
   app.add_option("--group", group, "comparison group per-row|per-matrix (default: the method's upstream group: "
