@@ -258,25 +258,29 @@ TEST(AlpsPrune, NMMasksComplyOnStories260K) {
   EXPECT_EQ(prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " --method alps --pattern 2:4 --alps-iters 0 --quiet --out " + dir + "/bad").code, 2);
 }
 
-// Wanda needs no Gram matrix: its reconstruction error is measured only under
-// --reconstruction-error, and measuring it changes nothing else (same bytes, same mask).
-// SparseGPT has the Gram matrix anyway and always reports it.
-TEST(ReconstructionError, OptInForWandaAlwaysForSparseGpt) {
+// The reconstruction error is measured on --reconstruction-error (any method) and under
+// --reconstruct, and measuring it changes nothing else (same bytes, same mask).
+TEST(ReconstructionError, MeasuredWhenAskedAndChangesNothingElse) {
   PRUNEKIT_FIXTURE(model, "models/stories260K");
   PRUNEKIT_FIXTURE(calib, "data/c4-sample.jsonl");
   const std::string dir = prunekit_test::temp_dir("recon-error");
   std::map<std::string, json> report;
-  for (const std::string tag : {"plain", "measured", "sparsegpt"}) {
-    const std::string args = tag == "sparsegpt" ? "--method sparsegpt" : tag == "measured" ? "--method wanda --reconstruction-error" : "--method wanda";
+  const std::map<std::string, std::string> runs = {{"plain", "--method wanda"},
+                                                    {"measured", "--method wanda --reconstruction-error"},
+                                                    {"sparsegpt", "--method sparsegpt"},
+                                                    {"sparsegpt_measured", "--method sparsegpt --reconstruction-error"}};
+  for (const auto& [tag, args] : runs) {
     auto r = prunekit_test::run_cmd(prunekit_test::bin("prune") + " --model " + model + " " + args + " --sparsity 0.5 --calib " +
                                     calib + " --nsamples 8 --seqlen 256 --save-masks --quiet --out " + dir + "/" + tag);
     ASSERT_EQ(r.code, 0) << r.output;
     report[tag] = json::parse(prunekit::read_file(dir + "/" + tag + "/prunekit/prune_report.json"));
   }
-  EXPECT_FALSE(report["plain"]["reconstruction_error_measured"].get<bool>());
-  EXPECT_TRUE(report["plain"]["reconstruction_error"].is_null());
-  EXPECT_FALSE(report["plain"]["modules"]["model.layers.0.self_attn.q_proj"].contains("reconstruction_error"));
-  for (const char* tag : {"measured", "sparsegpt"}) {
+  for (const char* tag : {"plain", "sparsegpt"}) {
+    EXPECT_FALSE(report[tag]["reconstruction_error_measured"].get<bool>()) << tag;
+    EXPECT_TRUE(report[tag]["reconstruction_error"].is_null()) << tag;
+    EXPECT_FALSE(report[tag]["modules"]["model.layers.0.self_attn.q_proj"].contains("reconstruction_error")) << tag;
+  }
+  for (const char* tag : {"measured", "sparsegpt_measured"}) {
     EXPECT_TRUE(report[tag]["reconstruction_error_measured"].get<bool>()) << tag;
     EXPECT_EQ(report[tag]["reconstruction_error"]["modules"].get<int>(), 35) << tag;
     for (const auto& [name, m] : report[tag]["modules"].items()) {
@@ -285,11 +289,14 @@ TEST(ReconstructionError, OptInForWandaAlwaysForSparseGpt) {
       EXPECT_LT(e, 1.0) << tag << " " << name;
     }
   }
-  EXPECT_EQ(prunekit::read_file(dir + "/plain/model.safetensors"), prunekit::read_file(dir + "/measured/model.safetensors"));
-  auto a = prunekit::load_safetensors(dir + "/plain/prunekit/masks.safetensors");
-  auto b = prunekit::load_safetensors(dir + "/measured/prunekit/masks.safetensors");
-  ASSERT_EQ(a.size(), 35u);
-  for (const auto& [name, keep] : a) EXPECT_TRUE(at::equal(keep, b.at(name))) << name;
+  for (const std::string m : {"plain", "sparsegpt"}) {
+    const std::string with = m == "plain" ? "measured" : "sparsegpt_measured";
+    EXPECT_EQ(prunekit::read_file(dir + "/" + m + "/model.safetensors"), prunekit::read_file(dir + "/" + with + "/model.safetensors")) << m;
+    auto a = prunekit::load_safetensors(dir + "/" + m + "/prunekit/masks.safetensors");
+    auto b = prunekit::load_safetensors(dir + "/" + with + "/prunekit/masks.safetensors");
+    ASSERT_EQ(a.size(), 35u);
+    for (const auto& [name, keep] : a) EXPECT_TRUE(at::equal(keep, b.at(name))) << m << " " << name;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,9 +317,9 @@ struct OrderingCase {
 };
 
 const OrderingCase kOrdering[] = {
-    {"alps_2of4", "--method alps --pattern 2:4", "--method sparsegpt --pattern 2:4", false},
-    {"alps_4of8", "--method alps --pattern 4:8", "--method sparsegpt --pattern 4:8", false},
-    {"alps_u70", "--method alps --sparsity 0.7", "--method sparsegpt --sparsity 0.7", false},
+    {"alps_2of4", "--method alps --pattern 2:4 --reconstruction-error", "--method sparsegpt --pattern 2:4 --reconstruction-error", false},
+    {"alps_4of8", "--method alps --pattern 4:8 --reconstruction-error", "--method sparsegpt --pattern 4:8 --reconstruction-error", false},
+    {"alps_u70", "--method alps --sparsity 0.7 --reconstruction-error", "--method sparsegpt --sparsity 0.7 --reconstruction-error", false},
     {"wanda_reconstruct_2of4", "--method wanda --pattern 2:4 --reconstruct", "--method wanda --pattern 2:4 --reconstruction-error", true, 0.5, 2, 4},
     {"wanda_reconstruct_u70", "--method wanda --sparsity 0.7 --reconstruct", "--method wanda --sparsity 0.7 --reconstruction-error", true, 0.7},
 };

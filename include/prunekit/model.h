@@ -130,6 +130,9 @@ class LayerStream {
   // Hidden states [N, T, hidden] of ids [N, T], gathered from the mapped embedding rows only (no
   // lm_head is loaded; the mapping's pages are dropped again).
   at::Tensor embed(const at::Tensor& ids) const;
+  // With a directory, embed() returns hidden states spilled to a file there (prunekit/spill.h)
+  // and forward() keeps only the batch in use resident: the same numbers, less memory.
+  void spill_activations_to(std::string dir) { spill_dir_ = std::move(dir); }
   // Layer `layer`'s weights in the compute dtype, or in `dtype` (pruning keeps an fp32 master
   // copy that it modifies), and the release of its mapped pages.
   LayerWeights load(int layer) const { return load_layer(ck_, layer, dtype_); }
@@ -153,6 +156,7 @@ class LayerStream {
   std::unique_ptr<ModelHead> head_;
   std::unique_ptr<Rope> rope_;
   int64_t forwards_ = 0;
+  std::string spill_dir_;
 };
 
 // A copy of `w` in `dtype` (norms, weights, biases); `w` itself when it already is.

@@ -205,12 +205,16 @@ struct PruneOptions {
   // (conjugate gradient on the fixed support against the Linear's XᵀX); the mask never changes.
   bool reconstruct = false;
   RefitOptions refit;
-  // The per-Linear reconstruction error ||X(W-Ŵ)ᵀ||² / ||XWᵀ||² in the report and --save-masks stats.
-  // Methods that accumulate each Linear's Gram matrix anyway (SparseGPT, ALPS, any under
-  // --reconstruct) always report it. For the others (Wanda, RIA, magnitude) the Gram matrix costs
-  // about as much as the dense capture forward itself (Wanda 1.3-1.7x slower, bench/RESULTS.md), so
-  // there it is measured only when asked for.
+  // The per-Linear reconstruction error ||X(W-Ŵ)ᵀ||² / ||XWᵀ||² in the report and --save-masks
+  // stats, for any method; always under --reconstruct. Asked for because it is not free: a Gram
+  // matrix per Linear input for methods that have none (Wanda 1.4x) and an [out,in]x[in,in]
+  // product per Linear for all (SparseGPT 1.15x; bench/RESULTS.md).
   bool measure_error = false;
+  // Calibration activations memory-mapped from a file (prunekit/spill.h) instead of held in RAM:
+  // bit-identical results, a peak of one layer + one batch. The file goes in activations_dir
+  // (default: the directory that holds out_dir) and is unlinked from the start.
+  bool activations_on_disk = false;
+  std::string activations_dir;
   uint64_t max_shard_bytes = 0;  // 0: keep the input's shard layout
   std::string json_path;
   nlohmann::json args = nlohmann::json::object();  // the command line, for the report

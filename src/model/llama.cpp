@@ -13,6 +13,7 @@
 #include "ops/kernels.h"
 #include "prunekit/common.h"
 #include "prunekit/model.h"
+#include "prunekit/spill.h"
 #include "prunekit/sparse24.h"
 
 namespace prunekit {
@@ -357,7 +358,18 @@ const Rope& LayerStream::rope(int64_t len) {
 }
 
 at::Tensor LayerStream::embed(const at::Tensor& ids) const {
-  at::Tensor hidden = at::embedding(ck_.view("model.embed_tokens.weight"), ids).to(dtype_);
+  const at::Tensor table = ck_.view("model.embed_tokens.weight");
+  at::Tensor hidden;
+  if (spill_dir_.empty()) {
+    hidden = at::embedding(table, ids).to(dtype_);
+  } else {
+    hidden = spilled_empty(spill_dir_, {ids.size(0), ids.size(1), table.size(1)}, dtype_);
+    for (int64_t b0 = 0; b0 < ids.size(0); b0 += batch_) {
+      const int64_t nb = std::min(batch_, ids.size(0) - b0);
+      hidden.narrow(0, b0, nb).copy_(at::embedding(table, ids.narrow(0, b0, nb)));
+      evict_spilled_rows(hidden, b0, nb);
+    }
+  }
   ck_.release("model.embed_tokens.weight");
   return hidden;
 }
@@ -386,10 +398,14 @@ void LayerStream::forward(const LayerWeights& w, at::Tensor& hidden, const Captu
     ForwardOptions fo;
     fo.capture = capture;
     at::Tensor out = layer_forward(config(), compute, slice, r, fo);
-    if (update) slice.copy_(out);
+    if (update) {
+      // A NaN or Inf fails the run here, naming the layer, not as "ppl nan" at the end (checked
+      // per batch: no full-size mask of all hidden states, and spilled ones are not read back).
+      check_finite(out, w.index);
+      slice.copy_(out);
+    }
+    evict_spilled_rows(hidden, b0, nb);  // spilled activations: only this batch was resident
   }
-  // A NaN or Inf fails the run here, naming the layer, not as "ppl nan" at the end.
-  if (update) check_finite(hidden, w.index);
 }
 
 at::Tensor LayerStream::run(const at::Tensor& ids, const std::function<void(int)>& on_layer) {

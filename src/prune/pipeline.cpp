@@ -2,6 +2,7 @@
 // layer: dense forward with statistics capture, prune its Linears, pruned forward for the next
 // layer's inputs, write the layer. Peak memory: one layer + calibration activations (+ Hessians
 // for SparseGPT).
+#include <filesystem>
 #include <limits.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -97,7 +98,8 @@ void describe_run(const PruneOptions& opt, const PrunePlan& plan, PruneReport& r
   report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
                                                     {"percdamp", opt.refit.percdamp}}
                                              : json(nullptr));
-  report.set("reconstruction_error_measured", plan.stats_kind() == StatsKind::Gram || opt.reconstruct || opt.measure_error);
+  report.set("activations_on_disk", opt.activations_on_disk);
+  report.set("reconstruction_error_measured", opt.reconstruct || opt.measure_error);
   report.set("layers_selected", !opt.recipe.stages.empty() ? "recipe" : opt.layers_arg.empty() ? "all" : opt.layers_arg);
 }
 
@@ -162,6 +164,9 @@ json prune_checkpoint(const PruneOptions& opt) {
       opt.max_shard_bytes == 0 ? shard_layout_like(ck) : std::map<std::string, std::string>{};
   CheckpointWriter writer(opt.out_dir, plan_like(ck), opt.max_shard_bytes ? opt.max_shard_bytes : UINT64_MAX, layout,
                           OutputPolicy{opt.model_dir, opt.overwrite});
+  if (opt.activations_on_disk)
+    stream.spill_activations_to(!opt.activations_dir.empty() ? opt.activations_dir
+                                : std::filesystem::absolute(opt.out_dir).lexically_normal().parent_path().string());
   const int64_t seqlen = opt.seqlen > 0 ? opt.seqlen : cfg.max_position_embeddings;
   cfg.check_seqlen(seqlen, "seqlen");
 
@@ -169,9 +174,11 @@ json prune_checkpoint(const PruneOptions& opt) {
   describe_run(opt, plan, report);
 
   const StatsKind kind = plan.stats_kind();
-  // The reconstruction error and the refit need each Linear's Gram matrix: free where the method
-  // accumulates it anyway, asked for otherwise (it about doubles a Wanda capture pass).
-  const bool measures_error = kind == StatsKind::Gram || opt.reconstruct || opt.measure_error;
+  // The reconstruction error and the refit need each Linear's Gram matrix. The error is measured
+  // when asked for (or under --reconstruct, whose refit dwarfs it): it costs a Gram matrix per Linear
+  // input where the method has none (Wanda's capture 1.7x) and an [out,in]x[in,in] product per
+  // Linear for every method (SparseGPT 1.15x), bench/RESULTS.md.
+  const bool measures_error = opt.reconstruct || opt.measure_error;
   const bool streams = kind != StatsKind::None || measures_error;
   bool needs_data = streams;
   for (const PlanStage& st : plan.stages) needs_data = needs_data || !st.allocator->calibration_pass().empty();
