@@ -332,9 +332,15 @@ TEST(PruneCli, ProgressLinesInALogPhaseTimingsAndPrintConfig) {
   r = run_logged("--log-level debug --out " + dir + "/debug", dir + "/debug.log");
   ASSERT_EQ(r.code, 0) << r.output;
   const std::string debug = prunekit::read_file(dir + "/debug.log");
-  for (const char* phase : {"calibration_sampling", "forward_dense_capture", "score_select", "forward_pruned", "write",
-                            "hash_inputs", "total"})
+  for (const char* phase : {"calibration_sampling", "load", "forward_dense_capture", "score_select", "forward_pruned",
+                            "write", "hash_inputs", "total"})
     EXPECT_NE(debug.find(std::string("] prune: debug: phase ") + phase + ": "), std::string::npos) << phase << "\n" << debug;
+  // ... and the phase in which the peak RSS was reached, which is also in the report.
+  EXPECT_NE(debug.find("] prune: debug: peak RSS "), std::string::npos) << debug;
+  const json dbg = json::parse(prunekit::read_file(dir + "/debug/prunekit/prune_report.json"));
+  ASSERT_TRUE(dbg["peak_rss_phase"].is_string());
+  ASSERT_TRUE(dbg["peak_rss_mb_by_phase"].contains(dbg["peak_rss_phase"].get<std::string>()));
+  EXPECT_LE(dbg["peak_rss_mb_by_phase"][dbg["peak_rss_phase"].get<std::string>()].get<double>(), dbg["peak_rss_mb"].get<double>() + 1.0);
   EXPECT_NE(debug.find("prune: layer " + std::to_string(layers) + "/"), std::string::npos) << debug;
 
   // --quiet: nothing at all on stderr (the result line is on stdout).

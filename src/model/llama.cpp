@@ -411,8 +411,9 @@ void LayerStream::forward(const LayerWeights& w, at::Tensor& hidden, const Captu
 at::Tensor LayerStream::run(const at::Tensor& ids, const std::function<void(int)>& on_layer) {
   at::Tensor hidden = head().embed_ids(ids);
   for (int layer = 0; layer < config().num_hidden_layers; ++layer) {
-    forward(load(layer), hidden);
-    release(layer);
+    const LayerWeights w = load(layer);
+    release(layer);  // load() copied: the mapped pages leave the peak before the forward
+    forward(w, hidden);
     if (on_layer) on_layer(layer);
   }
   return hidden;

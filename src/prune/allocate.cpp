@@ -96,11 +96,11 @@ class OwlAllocator : public Allocator {
     all.fill(true);
     for (int l = 0; l < L; ++l) {
       LayerWeights master = stream.load(l, at::kFloat);
+      stream.release(l);  // load() copied: the mapped pages leave the peak now
       LayerCapture cap(StatsKind::ColumnNorms, all);
       stream.forward(master, hidden, &cap.hook(), /*update=*/true);
       cap.finish();
       ratios_.push_back(outlier_ratio(master, cap, owl_.m));
-      stream.release(l);
       bar.update(l + 1);
     }
     bar.finish();

@@ -212,7 +212,12 @@ json prune_checkpoint(const PruneOptions& opt) {
   SavedSelections saved;
   ProgressBar bar("", L, opt.quiet, "layer");
   for (int l = 0; l < L; ++l) {
-    LayerWeights master = stream.load(l, at::kFloat);
+    LayerWeights master;
+    {
+      auto t = report.time("load");
+      master = stream.load(l, at::kFloat);
+      stream.release(l);  // load() copied: the mapped pages (2 bytes/param in bf16) leave the peak now
+    }
     const std::array<bool, kNumLinears> want = plan.linears_of(l);
     LayerCapture cap(kind, want, /*also_gram=*/measures_error);
     if (streams && std::count(want.begin(), want.end(), true) > 0) {
@@ -258,7 +263,6 @@ json prune_checkpoint(const PruneOptions& opt) {
       }
     }
     master = LayerWeights{};
-    stream.release(l);
     bar.update(l + 1);
     if (l == L / 2) debug_pause("layers");
   }

@@ -9,6 +9,12 @@ namespace prunekit {
 
 void PruneReport::add_time(const std::string& phase, double seconds) {
   phases_[phase] = phases_.value(phase, 0.0) + seconds;
+  const double peak = peak_rss_mb();
+  if (peak > last_peak_mb_ + 1.0) {  // grew during this phase (by more than noise)
+    peak_phase_ = phase;
+    peak_by_phase_[phase] = peak;
+    last_peak_mb_ = peak;
+  }
   log::trace("phase {}: {:.3f} s (so far {:.3f} s)", phase, seconds, phases_[phase].get<double>());
 }
 
@@ -67,6 +73,9 @@ nlohmann::json PruneReport::finish(double total_seconds) {
   for (auto it = phases.begin(); it != phases.end(); ++it)
     log::debug("phase {}: {:.3f} s", it.key(), it.value().get<double>());
   r["peak_rss_mb"] = peak_rss_mb();
+  r["peak_rss_phase"] = peak_phase_.empty() ? nlohmann::json(nullptr) : nlohmann::json(peak_phase_);
+  r["peak_rss_mb_by_phase"] = peak_by_phase_;
+  if (!peak_phase_.empty()) log::debug("peak RSS {:.0f} MiB, reached in phase {}", r["peak_rss_mb"].get<double>(), peak_phase_);
   return r;
 }
 

@@ -52,6 +52,11 @@ class PruneReport {
   int64_t total_pruned_ = 0, total_numel_ = 0, sel_pruned_ = 0, sel_numel_ = 0;
   bool warned_partial_group_ = false;
   std::vector<double> recon_errors_;
+  // The phase during which the process's peak RSS (VmHWM) last grew, and the peak at the end of
+  // each phase that raised it: where a run's memory goes (docs/MEMORY.md).
+  double last_peak_mb_ = 0;
+  std::string peak_phase_;
+  nlohmann::json peak_by_phase_ = nlohmann::json::object();
 };
 
 }  // namespace prunekit
