@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "prunekit/checkpoint.h"
+#include "prunekit/device.h"
 
 namespace prunekit {
 
@@ -15,6 +16,7 @@ struct PerplexityOptions {
   int64_t batch = 8;   // windows per forward batch
   int64_t max_windows = 0;  // 0: all
   at::ScalarType dtype = at::kFloat;
+  ComputeDevice device;  // where the layers stream to (prunekit/device.h)
   // Hidden states of at most this many bytes are held at once; more windows are processed in
   // chunks, each streaming the layers again.
   int64_t max_activation_bytes = int64_t(1) << 30;

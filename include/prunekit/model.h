@@ -11,6 +11,7 @@
 
 #include "prunekit/checkpoint.h"
 #include "prunekit/config.h"
+#include "prunekit/device.h"
 
 namespace prunekit {
 
@@ -33,13 +34,17 @@ struct LayerWeights {
   std::array<at::Tensor, kNumLinears> bias;    // undefined when the config has none
 };
 LayerWeights load_layer(const Checkpoint& ck, int layer, at::ScalarType dtype);
+// The same weights on `device` (converted on the CPU, then moved: the values are those of the CPU
+// path); `w` itself on the CPU.
+LayerWeights layer_to(const LayerWeights& w, const at::Device& device);
 void release_layer(const Checkpoint& ck, int layer);
 
 // Rotary tables for positions [0, max_len): cos/sin [max_len, head_dim] in fp32, with
 // rope_scaling (linear, llama3) applied to the inverse frequencies as transformers does.
 struct Rope {
   at::Tensor cos, sin;
-  Rope(const LlamaConfig& cfg, int64_t max_len);
+  // Computed on the CPU and moved to `device` (the same tables on every device).
+  Rope(const LlamaConfig& cfg, int64_t max_len, const at::Device& device = at::Device(at::kCPU));
 };
 
 // Per-layer KV cache for incremental decoding.
@@ -73,7 +78,8 @@ void check_finite(const at::Tensor& hidden, int layer);
 // [kvh, Tk, D] (head h uses kv head h / (nh / kvh)), query t at key position p = Tk - T + t sees
 // keys j <= p, and with window > 0 only j > p - window (Mistral's sliding window); returns
 // [T, nh * D]. Auto: the fused fp32 kernel (src/ops/kernels.h) for fp32 on CPU unless
-// $PRUNEKIT_ATTENTION=eager, else LibTorch ops (what every other dtype uses).
+// $PRUNEKIT_ATTENTION=eager or a device-generic policy is in force (prunekit/device.h), else
+// LibTorch ops (what every other dtype and device uses).
 enum class AttentionImpl { Auto, Eager, Fused };
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             AttentionImpl impl = AttentionImpl::Auto, int64_t window = -1);
@@ -86,16 +92,20 @@ struct ModelHead {
   at::Tensor embed;       // [vocab, hidden] compute dtype
   at::Tensor final_norm;  // [hidden]
   at::Tensor lm_head;     // [vocab, hidden] (shares storage with embed when tied)
-  static ModelHead load(const Checkpoint& ck, at::ScalarType dtype);
+  static ModelHead load(const Checkpoint& ck, at::ScalarType dtype,
+                       const at::Device& device = at::Device(at::kCPU));
   at::Tensor embed_ids(const at::Tensor& ids) const;        // [B, T] int64 -> [B, T, hidden]
   at::Tensor logits(const at::Tensor& hidden, double eps) const;  // fp32 [B, T, vocab]
 };
 
-// Whole model in memory: for generation and zero-shot scoring of small/medium models.
+// Whole model in memory: for generation and zero-shot scoring of small/medium models. On a
+// non-CPU device the weights and KV caches live there; ids may be given on the CPU and the logits
+// come back on the CPU.
 class LlamaModel {
  public:
-  LlamaModel(const Checkpoint& ck, at::ScalarType dtype);
+  LlamaModel(const Checkpoint& ck, at::ScalarType dtype, const ComputeDevice& device = {});
   const LlamaConfig& config() const { return cfg_; }
+  const ComputeDevice& device() const { return device_; }
   // ids [B, T] starting at position caches[0].len; returns fp32 logits [B, T, vocab], or
   // [B, 1, vocab] for the last position only when last_only (decoding needs no more, and
   // prefill then skips T - 1 rows of the lm_head product, as serving engines do).
@@ -110,6 +120,7 @@ class LlamaModel {
 
  private:
   LlamaConfig cfg_;
+  ComputeDevice device_;
   ModelHead head_;
   std::vector<LayerWeights> layers_;
   std::unique_ptr<Rope> rope_;
@@ -118,12 +129,14 @@ class LlamaModel {
 // The one layer-streamed walk through a model, for prune and eval alike: the hidden states of many
 // sequences go through one decoder layer at a time, in batches, with an optional capture hook on
 // the Linear inputs. Peak memory: one layer + the hidden states (+ embedding/lm_head once head()
-// is asked for).
+// is asked for). On a non-CPU device (prunekit/device.h) the layer, the hidden states and the
+// head live there: load() reads the layer on the CPU from the mapping and moves it.
 class LayerStream {
  public:
-  LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch = 8);
+  LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch = 8, const ComputeDevice& device = {});
   const LlamaConfig& config() const { return ck_.config(); }
   at::ScalarType dtype() const { return dtype_; }
+  const ComputeDevice& device() const { return device_; }
   // Embedding, final norm and lm_head in the compute dtype, loaded on first use.
   const ModelHead& head();
   const Rope& rope(int64_t len);
@@ -135,8 +148,10 @@ class LayerStream {
   void spill_activations_to(std::string dir) { spill_dir_ = std::move(dir); }
   // Layer `layer`'s weights in the compute dtype, or in `dtype` (pruning keeps an fp32 master
   // copy that it modifies), and the release of its mapped pages.
-  LayerWeights load(int layer) const { return load_layer(ck_, layer, dtype_); }
-  LayerWeights load(int layer, at::ScalarType dtype) const { return load_layer(ck_, layer, dtype); }
+  LayerWeights load(int layer) const { return layer_to(load_layer(ck_, layer, dtype_), device_.device); }
+  LayerWeights load(int layer, at::ScalarType dtype) const {
+    return layer_to(load_layer(ck_, layer, dtype), device_.device);
+  }
   void release(int layer) const { release_layer(ck_, layer); }
   // Push every sequence of `hidden` through layer `w` (any dtype: converted to the compute dtype
   // when it differs), `batch` sequences at a time; capture sees each Linear input. With `update`
@@ -153,6 +168,7 @@ class LayerStream {
   const Checkpoint& ck_;
   at::ScalarType dtype_;
   int64_t batch_;
+  ComputeDevice device_;
   std::unique_ptr<ModelHead> head_;
   std::unique_ptr<Rope> rope_;
   int64_t forwards_ = 0;

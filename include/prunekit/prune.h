@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "prunekit/calib.h"
+#include "prunekit/device.h"
 #include "prunekit/model.h"
 #include "prunekit/recipe.h"
 
@@ -200,6 +201,9 @@ struct PruneOptions {
   int64_t batch = 8;
   std::string modules_arg = "all", layers_arg;
   at::ScalarType dtype = at::kFloat;
+  // Where the layer stream, statistics, scoring and selection run (prunekit/device.h); the weights
+  // are read on the CPU and moved there a layer at a time, results come back for the writer.
+  ComputeDevice device;
   bool save_masks = false, overwrite = false, quiet = false;
   // --reconstruct: after the method's mask, re-fit the kept weights to the dense layer's outputs
   // (conjugate gradient on the fixed support against the Linear's XᵀX); the mask never changes.

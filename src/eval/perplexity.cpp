@@ -28,7 +28,7 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
                        .to(at::kLong)
                        .view({nwin, seqlen});
 
-  LayerStream stream(ck, opt.dtype, opt.batch);
+  LayerStream stream(ck, opt.dtype, opt.batch, opt.device);
   const int64_t bytes_per_window = seqlen * cfg.hidden_size * at::elementSize(opt.dtype);
   const int64_t chunk = std::max<int64_t>(1, opt.max_activation_bytes / bytes_per_window);
   const int64_t nchunks = (nwin + chunk - 1) / chunk;
@@ -42,7 +42,7 @@ PerplexityResult evaluate_perplexity(const Checkpoint& ck, const std::vector<int
       // Mean cross-entropy of the seqlen-1 next-token predictions, log-softmax in fp32.
       at::Tensor logits = stream.head().logits(hidden[i].narrow(0, 0, seqlen - 1), cfg.rms_norm_eps);
       // -log_softmax at the target = logsumexp - logit: no second [seqlen, vocab] tensor.
-      at::Tensor target = win[i].narrow(0, 1, seqlen - 1);
+      at::Tensor target = win[i].narrow(0, 1, seqlen - 1).to(logits.device());
       at::Tensor nll = (at::logsumexp(logits, -1) - logits.gather(1, target.unsqueeze(1)).squeeze(1)).mean();
       const double window_nll = nll.item<double>();
       if (!std::isfinite(window_nll))

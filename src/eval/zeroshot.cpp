@@ -362,7 +362,8 @@ int argmax(const std::vector<double>& v) {
 // and Linear overrides are never called concurrently.
 int64_t doc_workers(const LlamaModel& model, const ZeroShotOptions& opt) {
   if (opt.doc_workers > 0) return opt.doc_workers;
-  const bool small = model.config().hidden_size < 1024 && model.overrides.empty();
+  // On another device the documents go one at a time (its ops queue on one stream anyway).
+  const bool small = model.config().hidden_size < 1024 && model.overrides.empty() && model.device().is_cpu();
   return small ? num_threads() : 1;
 }
 

@@ -52,6 +52,23 @@ LayerWeights load_layer(const Checkpoint& ck, int layer, at::ScalarType dtype) {
   return w;
 }
 
+LayerWeights layer_to(const LayerWeights& w, const at::Device& device) {
+  if (device.is_cpu()) return w;
+  LayerWeights c = w;
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  move(c.input_norm);
+  move(c.post_norm);
+  move(c.q_norm);
+  move(c.k_norm);
+  for (int i = 0; i < kNumLinears; ++i) {
+    move(c.weight[i]);
+    move(c.bias[i]);
+  }
+  return c;
+}
+
 void release_layer(const Checkpoint& ck, int layer) {
   const std::string p = "model.layers." + std::to_string(layer) + ".";
   ck.release(p + "input_layernorm.weight");
@@ -86,13 +103,13 @@ static at::Tensor inverse_frequencies(const LlamaConfig& cfg) {
   return inv;
 }
 
-Rope::Rope(const LlamaConfig& cfg, int64_t max_len) {
+Rope::Rope(const LlamaConfig& cfg, int64_t max_len, const at::Device& device) {
   at::Tensor inv = inverse_frequencies(cfg);
   at::Tensor t = at::arange(max_len, at::kLong).to(at::kFloat);
   at::Tensor freqs = at::outer(t, inv);
   at::Tensor emb = at::cat({freqs, freqs}, -1);
-  cos = emb.cos();
-  sin = emb.sin();
+  cos = emb.cos().to(device);
+  sin = emb.sin().to(device);
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -149,8 +166,9 @@ static at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Ten
     const bool windowed = window > 0 && offset + r0 + rows - window > first;
     if (offset + r0 + 1 < visible || windowed) {
       // Row r (absolute p = offset + r0 + r) may see keys p - window < j <= p.
-      at::Tensor j = at::arange(first, visible, at::kLong).view({1, -1});
-      at::Tensor limit = at::arange(offset + r0, offset + r0 + rows, at::kLong).view({-1, 1});
+      const at::TensorOptions index = q.options().dtype(at::kLong);  // on q's device
+      at::Tensor j = at::arange(first, visible, index).view({1, -1});
+      at::Tensor limit = at::arange(offset + r0, offset + r0 + rows, index).view({-1, 1});
       at::Tensor masked = j > limit;
       if (window > 0) masked = masked | (j <= limit - window);
       scores.view({kvh, n_rep, rows, span}).masked_fill_(masked, -std::numeric_limits<float>::infinity());
@@ -207,7 +225,9 @@ static void causal_attention_into(const at::Tensor& q, const at::Tensor& k, cons
                                   AttentionImpl impl, int64_t window) {
   const int64_t nh = q.size(0), T = q.size(1), D = q.size(2), n_rep = nh / k.size(0);
   AttnKernel fused = nullptr;
-  if (impl != AttentionImpl::Eager && q.scalar_type() == at::kFloat && q.is_cpu()) {
+  // The fused kernel is CPU-only; a device-generic policy (prunekit/device.h) keeps Auto eager.
+  if (impl != AttentionImpl::Eager && q.scalar_type() == at::kFloat && q.is_cpu() &&
+      (impl == AttentionImpl::Fused || !generic_ops_forced())) {
     fused = impl == AttentionImpl::Fused ? ops::kernels(ops::Isa::Auto).attend_rows
                                          : default_attention_kernel();
   }
@@ -272,10 +292,15 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
   at::Tensor attn = at::empty({B, T, nh * D}, x.options());
   // One sequence per task: the per-sequence ops are small, and intra-op threading of many
   // small ops costs more in synchronisation than it gains (measured 9x slower on stories260K).
-  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+  // (On another device the ops are queued from this thread, one sequence after the other.)
+  auto attend_sequences = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       causal_attention_into(q[b], k[b], v[b], attn[b], AttentionImpl::Auto, cfg.attention_window());
-  });
+  };
+  if (x.is_cpu())
+    at::parallel_for(0, B, 1, attend_sequences);
+  else
+    attend_sequences(0, B);
   capture(kO, attn);
   at::Tensor hidden = x + linear(w, kO, attn, opt);
 
@@ -288,7 +313,7 @@ at::Tensor layer_forward(const LlamaConfig& cfg, const LayerWeights& w, const at
   return hidden + linear(w, kDown, act, opt);
 }
 
-ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype) {
+ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype, const at::Device& device) {
   ModelHead m;
   // A tied pair stored once (under either name; Checkpoint resolves it) is one matrix: share the
   // storage instead of holding a second copy.
@@ -300,13 +325,18 @@ ModelHead ModelHead::load(const Checkpoint& ck, at::ScalarType dtype) {
   m.embed = ck.load("model.embed_tokens.weight", tied_absent ? dtype : stored);
   m.final_norm = ck.load("model.norm.weight", dtype);
   m.lm_head = tied_absent ? m.embed : ck.load("lm_head.weight", dtype);
+  if (!device.is_cpu()) {
+    m.embed = m.embed.to(device);
+    m.final_norm = m.final_norm.to(device);
+    m.lm_head = tied_absent ? m.embed : m.lm_head.to(device);
+  }
   // The owned copies are made: drop the mapped pages so they don't count twice in RSS.
   for (const char* name : {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}) ck.release(name);
   return m;
 }
 
 at::Tensor ModelHead::embed_ids(const at::Tensor& ids) const {
-  return at::embedding(embed, ids).to(final_norm.scalar_type());
+  return at::embedding(embed, ids.to(embed.device())).to(final_norm.scalar_type());
 }
 
 at::Tensor ModelHead::logits(const at::Tensor& hidden, double eps) const {
@@ -318,14 +348,20 @@ void check_finite(const at::Tensor& hidden, int layer) {
   if (!at::isfinite(hidden).all().item<bool>()) throw NumericalError("the output of decoder layer " + std::to_string(layer));
 }
 
-LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype) : cfg_(ck.config()) {
+LlamaModel::LlamaModel(const Checkpoint& ck, at::ScalarType dtype, const ComputeDevice& device)
+    : cfg_(ck.config()), device_(device) {
+  check_device_available(device_);
   ck.require_llama_tensors();
-  head_ = ModelHead::load(ck, dtype);
-  for (int i = 0; i < cfg_.num_hidden_layers; ++i) layers_.push_back(load_layer(ck, i, dtype));
-  rope_ = std::make_unique<Rope>(cfg_, cfg_.max_position_embeddings);
+  head_ = ModelHead::load(ck, dtype, device_.device);
+  for (int i = 0; i < cfg_.num_hidden_layers; ++i) {
+    layers_.push_back(layer_to(load_layer(ck, i, dtype), device_.device));
+    if (!device_.is_cpu()) release_layer(ck, i);  // the device holds the copy
+  }
+  rope_ = std::make_unique<Rope>(cfg_, cfg_.max_position_embeddings, device_.device);
 }
 
 at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* caches, bool last_only) {
+  const DevicePolicy policy(device_);
   at::Tensor h = head_.embed_ids(ids);
   const int64_t pos0 = caches ? (*caches)[0].len : 0;
   if (pos0 + ids.size(1) > cfg_.max_position_embeddings)
@@ -339,34 +375,38 @@ at::Tensor LlamaModel::forward(const at::Tensor& ids, std::vector<KVCache>* cach
   }
   if (last_only) h = h.narrow(1, h.size(1) - 1, 1);
   if (lm_head_override) return lm_head_override(rms_norm(h, head_.final_norm, cfg_.rms_norm_eps)).to(at::kFloat);
-  return head_.logits(h, cfg_.rms_norm_eps);
+  return head_.logits(h, cfg_.rms_norm_eps).to(at::kCPU);  // the callers read logits on the CPU
 }
 
-LayerStream::LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch)
-    : ck_(ck), dtype_(dtype), batch_(std::max<int64_t>(1, batch)) {
+LayerStream::LayerStream(const Checkpoint& ck, at::ScalarType dtype, int64_t batch, const ComputeDevice& device)
+    : ck_(ck), dtype_(dtype), batch_(std::max<int64_t>(1, batch)), device_(device) {
+  check_device_available(device_);
   ck.require_llama_tensors();
 }
 
 const ModelHead& LayerStream::head() {
-  if (!head_) head_ = std::make_unique<ModelHead>(ModelHead::load(ck_, dtype_));
+  if (!head_) head_ = std::make_unique<ModelHead>(ModelHead::load(ck_, dtype_, device_.device));
   return *head_;
 }
 
 const Rope& LayerStream::rope(int64_t len) {
-  if (!rope_ || rope_->cos.size(0) < len) rope_ = std::make_unique<Rope>(config(), len);
+  if (!rope_ || rope_->cos.size(0) < len) rope_ = std::make_unique<Rope>(config(), len, device_.device);
   return *rope_;
 }
 
 at::Tensor LayerStream::embed(const at::Tensor& ids) const {
   const at::Tensor table = ck_.view("model.embed_tokens.weight");
+  const at::Tensor cpu_ids = ids.to(at::kCPU);
   at::Tensor hidden;
-  if (spill_dir_.empty()) {
-    hidden = at::embedding(table, ids).to(dtype_);
+  if (spill_dir_.empty() || !device_.device.is_cpu()) {
+    // Gathered on the CPU from the mapping; only the rows travel to the device.
+    hidden = at::embedding(table, cpu_ids).to(dtype_).to(device_.device);
   } else {
+    // Spilled (CPU only): filled batch by batch, each batch's pages dropped once written.
     hidden = spilled_empty(spill_dir_, {ids.size(0), ids.size(1), table.size(1)}, dtype_);
     for (int64_t b0 = 0; b0 < ids.size(0); b0 += batch_) {
       const int64_t nb = std::min(batch_, ids.size(0) - b0);
-      hidden.narrow(0, b0, nb).copy_(at::embedding(table, ids.narrow(0, b0, nb)));
+      hidden.narrow(0, b0, nb).copy_(at::embedding(table, cpu_ids.narrow(0, b0, nb)));
       evict_spilled_rows(hidden, b0, nb);
     }
   }
@@ -389,6 +429,7 @@ LayerWeights layer_in_dtype(const LayerWeights& w, at::ScalarType dtype) {
 }
 
 void LayerStream::forward(const LayerWeights& w, at::Tensor& hidden, const CaptureFn* capture, bool update) {
+  const DevicePolicy policy(device_);
   const LayerWeights compute = layer_in_dtype(w, dtype_);
   const Rope& r = rope(hidden.size(1));
   ++forwards_;

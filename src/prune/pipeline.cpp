@@ -49,6 +49,7 @@ void validate_prune_options(const PruneOptions& opt) {
     throw InvalidSetting("owl_m", num(opt.owl.m), "must be a finite number > 0");
   if (opt.refit.max_iters < 0)
     throw InvalidSetting("reconstruct_iters", std::to_string(opt.refit.max_iters), "must be >= 0");
+  check_device_available(opt.device);
 }
 
 namespace {
@@ -94,6 +95,7 @@ void describe_run(const PruneOptions& opt, const PrunePlan& plan, PruneReport& r
   report.set("pattern", patterns);
   report.set("group", groups);
   report.set("dtype", opt.dtype == at::kFloat ? "float32" : "bfloat16");
+  report.set("device", opt.device.name());
   report.set("modules_selected", opt.recipe.stages.empty() ? json(opt.modules_arg) : json("recipe"));
   report.set("reconstruct", opt.reconstruct ? json{{"max_iters", opt.refit.max_iters}, {"rtol", opt.refit.rtol},
                                                     {"percdamp", opt.refit.percdamp}}
@@ -115,9 +117,9 @@ double layer_forward_flops(const LlamaConfig& c, int64_t tokens, int64_t seqlen)
 struct SavedSelections {
   std::map<std::string, at::Tensor> masks, stats;
   void add(const std::string& module, const at::Tensor& keep, const ActivationStats& s) {
-    masks[module + ".weight"] = keep;
+    masks[module + ".weight"] = keep.to(at::kCPU);  // the writer reads host memory
     if (!s.scaler_row.defined()) return;
-    stats[module + ".scaler_row"] = s.scaler_row;
+    stats[module + ".scaler_row"] = s.scaler_row.to(at::kCPU);
     stats[module + ".nsamples"] = at::full({1}, s.nsamples, at::kLong);
   }
   void write(const CheckpointWriter& writer, const std::string& method) const {
@@ -152,7 +154,10 @@ json prune_checkpoint(const PruneOptions& opt) {
   Stopwatch total_clock;
   if (opt.recipe.stages.empty()) make_pruner(opt.method, opt.method_params);  // flag errors before any file
   Checkpoint ck(opt.model_dir);
-  LayerStream stream(ck, opt.dtype, opt.batch);  // checks the LLaMA tensors are all there
+  // The layers, statistics, scores and masks live on opt.device; the selector and attention take
+  // the device-generic path there (and on the CPU under generic_ops: prunekit/device.h).
+  const DevicePolicy policy(opt.device);
+  LayerStream stream(ck, opt.dtype, opt.batch, opt.device);  // checks the LLaMA tensors are all there
   const LlamaConfig& cfg = ck.config();
   const int L = static_cast<int>(cfg.num_hidden_layers);
   // One code path: the flags are a one-stage recipe. The plan says which Pruner and spec prune
@@ -258,7 +263,7 @@ json prune_checkpoint(const PruneOptions& opt) {
     {
       auto t = report.time("write");
       for (int i = 0; i < kNumLinears; ++i) {
-        writer.add(linear_prefix(l, i) + ".weight", master.weight[i]);
+        writer.add(linear_prefix(l, i) + ".weight", master.weight[i].to(at::kCPU));  // back to the host
         written.insert(linear_prefix(l, i) + ".weight");
       }
     }

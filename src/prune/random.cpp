@@ -23,7 +23,8 @@ class RandomPruner : public Pruner {
   Group default_group() const override { return Group::PerRow; }
   at::Tensor score(const LinearSite& site) const override {
     at::Generator gen = at::detail::createCPUGenerator(mix(mix(mix(uint64_t(seed_)) ^ uint64_t(site.layer)) ^ uint64_t(site.linear)));
-    return at::rand(site.weight.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
+    // Drawn on the CPU generator whatever the device: the same scores everywhere.
+    return at::rand(site.weight.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(site.weight.device());
   }
 
  private:

@@ -24,7 +24,7 @@ at::Tensor ria_channel_permutation(const at::Tensor& score, int m) {
                          "here has " + std::to_string(cols) + " input columns, not a multiple of " +
                          std::to_string(m) + " (prune without reallocation, or with an M dividing " +
                          std::to_string(cols) + ")");
-  at::Tensor order = std::get<1>(at::sort(score.sum(0)));
+  at::Tensor order = std::get<1>(at::sort(score.sum(0))).to(at::kCPU);  // read on the host
   std::vector<int64_t> sorted(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + cols);
   std::vector<int64_t> index(cols, -1);
   for (int k = 0; k < m; ++k) {
@@ -34,7 +34,7 @@ at::Tensor ria_channel_permutation(const at::Tensor& score, int m) {
     if (k % 2 == 1) std::reverse(chunk.begin(), chunk.end());
     for (size_t j = 0; j < chunk.size(); ++j) index.at(k + j * m) = chunk[j];
   }
-  return at::tensor(index, at::kLong);
+  return at::tensor(index, at::kLong).to(score.device());
 }
 
 // Hungarian algorithm (shortest augmenting paths, O(n^3)): assignment[row] = column minimising
@@ -94,29 +94,32 @@ at::Tensor refine_permutation_lsa(const at::Tensor& score, const at::Tensor& ind
   const int64_t cols = score.size(1);
   if (cols % m != 0 || m - n < 1) return index;
   const int64_t blocks = cols / m;
-  std::vector<int64_t> idx(index.data_ptr<int64_t>(), index.data_ptr<int64_t>() + cols);
+  const at::Tensor host_index = index.to(at::kCPU);
+  std::vector<int64_t> idx(host_index.data_ptr<int64_t>(), host_index.data_ptr<int64_t>() + cols);
+  const at::TensorOptions on_device = at::TensorOptions().dtype(at::kLong);
+  auto indices = [&](const std::vector<int64_t>& v) { return at::tensor(v, on_device).to(score.device()); };
   at::Tensor s = score.to(at::kDouble);
   for (int k = 0; k < m; ++k) {
     std::vector<int64_t> cand(blocks);
     for (int64_t b = 0; b < blocks; ++b) cand[b] = idx[b * m + k];
-    at::Tensor cand_scores = s.index_select(1, at::tensor(cand, at::kLong));  // [rows, B]
+    at::Tensor cand_scores = s.index_select(1, indices(cand));  // [rows, B]
     std::vector<double> cost(blocks * blocks);
     for (int64_t b = 0; b < blocks; ++b) {
       std::vector<int64_t> others;
       for (int j = 0; j < m; ++j)
         if (j != k) others.push_back(idx[b * m + j]);
-      at::Tensor o = std::get<0>(at::sort(s.index_select(1, at::tensor(others, at::kLong)), -1, /*descending=*/true));
+      at::Tensor o = std::get<0>(at::sort(s.index_select(1, indices(others)), -1, /*descending=*/true));
       const int keep = m - n;
       at::Tensor base = keep > 1 ? o.narrow(1, 0, keep - 1).sum(1, true) : at::zeros({o.size(0), 1}, o.options());
       at::Tensor pivot = o.narrow(1, keep - 1, 1);
-      at::Tensor gain = (base + at::maximum(cand_scores, pivot)).sum(0);  // [B]
+      at::Tensor gain = (base + at::maximum(cand_scores, pivot)).sum(0).to(at::kCPU);  // [B]
       const double* g = gain.data_ptr<double>();
       for (int64_t i = 0; i < blocks; ++i) cost[b * blocks + i] = -g[i];
     }
     const std::vector<int64_t> assign = min_cost_assignment(cost, blocks);
     for (int64_t b = 0; b < blocks; ++b) idx[b * m + k] = cand[assign[b]];
   }
-  return at::tensor(idx, at::kLong);
+  return indices(idx);
 }
 
 class RiaPruner : public Pruner {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "prunekit/common.h"
+#include "prunekit/device.h"
 #include "prunekit/parallel.h"
 #include "prunekit/prune.h"
 
@@ -29,7 +30,7 @@ static at::Tensor select_below_threshold(const at::Tensor& score, double s) {
 }
 
 static at::Tensor select_per_matrix(const at::Tensor& score, double s) {
-  if (s <= 0.0) return at::zeros(score.sizes(), at::kBool);
+  if (s <= 0.0) return at::zeros(score.sizes(), score.options().dtype(at::kBool));
   return select_below_threshold(score, s);
 }
 
@@ -54,11 +55,13 @@ static at::Tensor select_per_row(const at::Tensor& score, double s) {
   // selection (nth_element, linear time) and rows in parallel. (A full stable sort of every row was
   // the largest phase of prune on tinyllama-1.1b: 47 of 84 s.)
   const int64_t rows = score.size(0), cols = score.size(1);
-  at::Tensor mask = at::zeros(score.sizes(), at::kBool);
+  at::Tensor mask = at::zeros(score.sizes(), score.options().dtype(at::kBool));
   const int64_t k = floor_count(cols, s);
   if (k <= 0) return mask;
   if (k >= cols) return mask.fill_(true);
-  if (score.scalar_type() == at::kDouble || cols > 0xffffffffLL) {  // exact keys need fp32 scores
+  // The device-generic path (any device but the CPU, or forced: prunekit/device.h) is the same set
+  // from a stable sort in LibTorch; exact keys need fp32 scores.
+  if (!cpu_kernels_for(score) || score.scalar_type() == at::kDouble || cols > 0xffffffffLL) {
     at::Tensor idx = std::get<1>(at::sort(score, /*stable=*/true, /*dim=*/-1, /*descending=*/false));
     mask.scatter_(1, idx.narrow(1, 0, k), true);
     return mask;
@@ -82,7 +85,7 @@ static at::Tensor select_per_row(const at::Tensor& score, double s) {
 static at::Tensor select_nm(const at::Tensor& score, int n, int m) {
   // N smallest of each group of M consecutive input columns via topk(largest=False), as
   // upstream; a short last group still loses its N smallest (all of it if it has <= N).
-  at::Tensor mask = at::zeros(score.sizes(), at::kBool);
+  at::Tensor mask = at::zeros(score.sizes(), score.options().dtype(at::kBool));
   const int64_t cols = score.size(1);
   for (int64_t c0 = 0; c0 < cols; c0 += m) {
     const int64_t width = std::min<int64_t>(m, cols - c0);

@@ -88,7 +88,7 @@ class SparseGptPruner : public Pruner {
       at::Tensor hdiag = Hinv1.diagonal();
       // The mask is chosen per block (unstructured) or per group of M columns as the sweep
       // reaches it (N:M), on the OBS saliency w^2 / [H^-1]_cc^2 of the weights updated so far.
-      at::Tensor mask1 = spec.is_nm() ? at::zeros(W1.sizes(), at::kBool)
+      at::Tensor mask1 = spec.is_nm() ? at::zeros(W1.sizes(), W1.options().dtype(at::kBool))
                                       : select_block_prune_mask(W1.pow(2) / hdiag.reshape({1, -1}).pow(2), spec);
       for (int64_t i = 0; i < count; ++i) {
         if (spec.is_nm() && i % spec.m == 0) {

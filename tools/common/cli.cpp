@@ -168,6 +168,25 @@ uint64_t parse_size(const std::string& flag, const std::string& text) {
   return bytes;
 }
 
+ComputeDevice parse_device(const std::string& flag, const std::string& text) {
+  ComputeDevice d;
+  if (text == "cpu") return d;
+  if (text == "cpu-generic") {
+    d.generic_ops = true;
+    return d;
+  }
+  if (text == "cuda") {
+    d.device = at::Device(at::kCUDA);
+    return d;
+  }
+  int64_t index = 0;
+  if (text.rfind("cuda:", 0) == 0 && all_digits(text.substr(5)) && to_int64(text.substr(5), &index) && index <= 255) {
+    d.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    return d;
+  }
+  throw UsageError(flag + ": unknown device " + in_quotes(text) + " (" + kDeviceNames + ")");
+}
+
 CLI::Validator Integer(int64_t lo, int64_t hi) {
   return validator("INT " + describe_range(lo, hi), [lo, hi](const std::string& v) { parse_int("", v, lo, hi); });
 }
@@ -186,6 +205,9 @@ CLI::Validator List() {
 }
 CLI::Validator ComputeDtype() {
   return validator("", [](const std::string& v) { parse_compute_dtype("", v); });
+}
+CLI::Validator DeviceName() {
+  return validator(kDeviceNames, [](const std::string& v) { parse_device("", v); });
 }
 CLI::Validator Size() {
   return validator("SIZE", [](const std::string& v) { parse_size("", v); });
@@ -267,6 +289,21 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
     std::fprintf(stderr, "%s: failed: %s\n", tool, e.what());
     return 1;
   }
+}
+
+void add_device_flag(CLI::App& app, std::string* device) {
+  app.add_option("--device", *device,
+                 "where the layers, statistics, scores and masks are computed: cpu, cuda, cuda:N (weights stream "
+                 "there a layer at a time; results come back to the CPU), or cpu-generic (the CPU through the "
+                 "LibTorch-only path a GPU takes, without prunekit's CPU kernels: for testing)")
+      ->capture_default_str()
+      ->check(DeviceName());
+}
+
+ComputeDevice device_from_flag(const std::string& text) {
+  const ComputeDevice d = parse_device("--device", text);
+  check_device_available(d);
+  return d;
 }
 
 void add_threads_flag(CLI::App& app, int* threads) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "prunekit/common.h"
+#include "prunekit/device.h"
 
 namespace prunekit {
 namespace cli {
@@ -39,6 +40,11 @@ std::vector<int> parse_index_ranges(const std::string& flag, const std::string& 
 at::ScalarType parse_compute_dtype(const std::string& flag, const std::string& text);
 // "5GB", "500MB", "1GiB", "1000" (bytes), as transformers' max_shard_size; > 0.
 uint64_t parse_size(const std::string& flag, const std::string& text);
+// cpu|cuda|cuda:N, and cpu-generic: the CPU through the device-generic path every non-CPU device
+// takes (eager attention, sort-based selection; for testing that path without an accelerator).
+// Only the spelling is checked here; whether the device exists is device_from_flag's.
+ComputeDevice parse_device(const std::string& flag, const std::string& text);
+constexpr const char* kDeviceNames = "cpu|cuda|cuda:N|cpu-generic";
 
 // ---- the same checks as CLI11 validators, applied while the command line is parsed ---------
 // app.add_option("--seqlen", v, "...")->check(cli::Integer(2, INT32_MAX));
@@ -49,6 +55,7 @@ CLI::Validator IndexRanges();   // 0-3,7
 CLI::Validator List();          // a,b,c
 CLI::Validator ComputeDtype();  // float32|bfloat16
 CLI::Validator Size();          // 5GB
+CLI::Validator DeviceName();    // cpu|cuda|cuda:N|cpu-generic
 
 // The flag a library setting name stands for: "owl_lambda" -> "--owl-lambda", with the few
 // renames of the shared table ("out_dir" -> "--out", "model_dir" -> "--model", ...).
@@ -64,6 +71,12 @@ bool parse(CLI::App& app, int argc, char** argv, int* exit_code);
 // Run a tool body: InvalidSetting -> "<tool>: error: --flag value: problem", exit 2; any other
 // InputError -> its message, exit 2; anything else -> "<tool>: failed: ...", exit 1.
 int guarded_main(const char* tool, const std::function<int()>& body);
+
+// --device (prune, eval-ppl, eval-zeroshot, generate), default cpu; and its value as the library's
+// ComputeDevice, checked to exist (a CUDA device on a LibTorch without CUDA: InvalidSetting
+// "device", i.e. "--device cuda: ..." and exit 2).
+void add_device_flag(CLI::App& app, std::string* device);
+ComputeDevice device_from_flag(const std::string& text);
 
 // --threads N (0: all cores). More than kThreadsPerCore x the cores is capped while parsing,
 // with one line on stderr that says so.

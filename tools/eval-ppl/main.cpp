@@ -15,7 +15,7 @@
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"eval-ppl: perplexity with the wikitext2 protocol (docs/CONVENTIONS.md section 6)", "eval-ppl"};
-  std::string model_dir, dataset, dtype = "float32", json_out;
+  std::string model_dir, dataset, dtype = "float32", json_out, device = "cpu";
   int64_t seqlen = 0, batch = 8, max_windows = 0;
   int threads = 0;
   bool quiet = false;
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       ->check(prunekit::cli::Integer(1, INT32_MAX));
   app.add_option("--max-windows", max_windows, "evaluate at most this many windows (default 0: all)")
       ->check(prunekit::cli::Integer(0, INT64_MAX));
+  prunekit::cli::add_device_flag(app, &device);
   app.add_option("--json", json_out, "also write the result as JSON to this file");
   app.add_flag("--quiet", quiet, "no progress or notes (--log-level warn)");
   prunekit::add_threads_flag(app, &threads);
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("eval-ppl", [&] {
     prunekit::set_threads(threads);
+    const prunekit::ComputeDevice compute_device = prunekit::cli::device_from_flag(device);
     if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     opt.max_windows = max_windows;
     opt.dtype = prunekit::cli::parse_compute_dtype("--dtype", dtype);
     opt.quiet = quiet;
+    opt.device = compute_device;
     prunekit::PerplexityResult r = prunekit::evaluate_perplexity(ck, ids, opt);
     const double rss = prunekit::peak_rss_mb();
     std::printf("ppl %.4f  windows %lld  tokens %lld of %lld  seqlen %lld  %.0f tokens/s  peak RSS %.0f MiB\n",
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
                           {"seqlen", r.seqlen},
                           {"tokens_per_s", r.tokens_per_s}, {"peak_rss_mb", rss},
                           {"seconds", r.seconds},   {"model", model_dir},
-                          {"dataset", dataset},     {"dtype", dtype}};
+                          {"dataset", dataset},     {"dtype", dtype},
+                          {"device", compute_device.name()}};
       prunekit::write_file_atomic(json_out, j.dump(2) + "\n");
     }
     return 0;

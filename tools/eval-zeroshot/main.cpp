@@ -30,7 +30,8 @@ std::string base_name(std::string path) {
 int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"eval-zeroshot: zero-shot multiple-choice accuracy (lm-eval semantics)", "eval-zeroshot"};
-  std::string model_dir, task_list, data_dir, json_out, dtype = "float32", output_format = "prunekit", samples_out;
+  std::string model_dir, task_list, data_dir, json_out, dtype = "float32", output_format = "prunekit", samples_out,
+      device = "cpu";
   int64_t limit = 0, batch = 16, doc_workers = 0, num_fewshot = 0;
   uint64_t fewshot_seed = 1234;
   int threads = 0;
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--dtype", dtype, "compute dtype: float32|bfloat16")->capture_default_str()
       ->check(prunekit::cli::ComputeDtype());
+  prunekit::cli::add_device_flag(app, &device);
   app.add_option("--doc-workers", doc_workers,
                  "documents scored concurrently (0: auto, all threads for small models, else 1)")
       ->check(prunekit::cli::Integer(0, 4096));
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("eval-zeroshot", [&] {
     prunekit::set_threads(threads);
+    const prunekit::ComputeDevice compute_device = prunekit::cli::device_from_flag(device);
     if (output_format == "lm-eval" && json_out.empty())
       throw prunekit::InputError("--output-format lm-eval: give --json FILE for the results file");
     if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
 
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
-    prunekit::LlamaModel model(ck, compute);
+    prunekit::LlamaModel model(ck, compute, compute_device);
     prunekit::ZeroShotOptions opt;
     opt.data_dir = data_dir;
     opt.limit = limit;
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
       prunekit::LmEvalRunInfo run;
       run.model_dir = model_dir;
       run.dtype = dtype;
+      run.device = compute_device.name();
       run.batch = batch;
       for (const std::string& name : ck.names())  // parameters counted once (a tied lm_head copy is not one)
         if (!(name == "lm_head.weight" && ck.config().tie_word_embeddings)) run.num_parameters += ck.info(name).numel();

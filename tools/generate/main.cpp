@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   prunekit::init_process(argc, argv);
   CLI::App app{"generate: greedy decoding with a KV cache (stops on EOS/BOS or the position limit)",
                "generate"};
-  std::string model_dir, prompt, dtype = "float32", json_out;
+  std::string model_dir, prompt, dtype = "float32", json_out, device = "cpu";
   int64_t max_new = 0;
   int threads = 0;
   bool sparse_kernels = false;
@@ -30,16 +30,21 @@ int main(int argc, char** argv) {
   app.add_flag("--sparse-kernels", sparse_kernels,
                "run the 2:4-sparse Linears on prunekit's packed 2:4 CPU kernels (weights held in bf16; "
                "Linears that are not 2:4 stay dense)");
+  prunekit::cli::add_device_flag(app, &device);
   prunekit::add_threads_flag(app, &threads);
   int code = 0;
   if (!prunekit::parse_cli(app, argc, argv, &code)) return code;
 
   return prunekit::guarded_main("generate", [&] {
     prunekit::set_threads(threads);
+    const prunekit::ComputeDevice compute_device = prunekit::cli::device_from_flag(device);
+    if (sparse_kernels && !compute_device.cpu_kernels())
+      throw prunekit::cli::UsageError("--sparse-kernels: prunekit's 2:4 kernels are CPU kernels; not with --device " +
+                                      device);
     if (!json_out.empty()) prunekit::check_writable(json_out, "--json");
     prunekit::Checkpoint ck(model_dir);
     prunekit::Tokenizer tok(model_dir);
-    prunekit::LlamaModel model(ck, prunekit::cli::parse_compute_dtype("--dtype", dtype));
+    prunekit::LlamaModel model(ck, prunekit::cli::parse_compute_dtype("--dtype", dtype), compute_device);
     if (sparse_kernels) {
       const prunekit::KernelSwap swap = prunekit::use_cpu_kernels(model, prunekit::KernelMode::Sparse24, /*include_lm_head=*/false);
       if (swap.swapped == 0)

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
                "recipe and cannot be combined with --recipe; --print-recipe shows the effective recipe and exits.",
                "prune"};
   prunekit::PruneOptions opt;
-  std::string pattern, group, dtype = "float32", max_shard, sparsity_text;
+  std::string pattern, group, dtype = "float32", max_shard, sparsity_text, device = "cpu";
   int threads = 0;
   std::string methods, recipe_path;
   bool print_recipe = false;
@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(cli::Real(0, 1, /*hi_open=*/true));
   app.add_option("--dtype", dtype, "compute dtype of the forward: float32|bfloat16")->capture_default_str()
       ->check(cli::ComputeDtype());
+  cli::add_device_flag(app, &device);
   app.add_option("--max-shard-size", max_shard, "re-shard the output (e.g. 5GB; default: the input's layout)")
       ->check(cli::Size());
   app.add_flag("--save-masks", opt.save_masks, "also write prunekit/masks.safetensors (uint8, 1 = kept) and prunekit/stats.safetensors");
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
 
   return prunekit::guarded_main("prune", [&] {
     prunekit::set_threads(threads);
+    opt.device = cli::device_from_flag(device);
     if (!recipe_path.empty()) {
       // The recipe sets what the one-stage flags would; both at once has no clear meaning.
       std::vector<std::string> stage_flags = {"--method", "--sparsity", "--pattern", "--group", "--owl",
