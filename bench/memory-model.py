@@ -27,7 +27,8 @@ BASE = 180 * MiB  # the process before any model: LibTorch, OpenBLAS, code (prun
 
 
 def terms(shape, method, nsamples, seqlen, batch=8, spill=False):
-    """Bytes of each term at the peak (fp32 compute, the default)."""
+    """Bytes of each term at the peak (fp32 compute, the default). Coefficients from the code and
+    checked on a 2-layer llama-2-7b-shaped checkpoint with prune_report.json's peak_rss_mb_by_phase."""
     h, i, L, nh, kvh, hd, vocab, sb = SHAPES[shape]
     q, kv = nh * hd, kvh * hd
     layer_params = 2 * h * q + 2 * h * kv + 3 * h * i
@@ -37,25 +38,28 @@ def terms(shape, method, nsamples, seqlen, batch=8, spill=False):
     # The calibration hidden states, once (updated in place; upstream keeps inps and outs); spilled
     # to disk, only the batch in use is resident.
     t["activations"] = 4 * (tb if spill else nsamples * seqlen) * h
-    # One batch through the layer: the MLP's gate, silu(gate), up and their product live together
-    # ([tb, i] each), next to the residual stream and the normed input ([tb, h] each, x3).
-    forward = 4 * tb * (4 * i + 3 * h)
+    # One batch through the layer: gate, silu(gate), up, their product and the capture's x^2 of
+    # down_proj's input ([tb, i] each, ~6 live), next to the residual stream and normed input.
+    forward = 4 * tb * (6 * i + 3 * h)
+    # While a layer is copied to fp32 its mapped pages are resident too (released right after).
+    load = sb * layer_params
     # Scoring the largest Linear ([h, i]): the |W| and score temporaries, then the bool mask.
     score = 4 * h * i * 2 + h * i
     if method == "sparsegpt":
         # Gram matrices of the four Linear inputs (q/k/v share one, gate/up one), all alive until
-        # the layer is pruned: 3 h^2 + i^2 floats; down_proj's solve adds H's Cholesky inverse and
-        # its working copy (2 i^2) and the [h, i] weight being updated plus its block buffers.
+        # the layer is pruned: 3 h^2 + i^2 floats. down_proj's solve then holds the damped copy,
+        # its Cholesky factor, the inverse and its upper factor, partly overlapping: 3.5 i^2
+        # floats measured (3.42 GiB peak on llama-2-7b layers, phase score_select).
         t["gram"] = 4 * (3 * h * h + i * i)
-        t["phase"] = max(forward, 4 * (2 * i * i) + 4 * h * i * 2)
+        t["phase"] = max(forward, load, 3.5 * 4 * i * i)
     elif method == "eval":
-        # eval-ppl: no master copy of a layer in fp32 beyond the compute copy; the lm_head logits of
-        # one batch ([tb, vocab] fp32, log-softmax alongside) and the embedding/lm_head weights.
-        t["layer_fp32"] = 4 * layer_params
-        t["head"] = 2 * 4 * vocab * h if True else 0
-        t["phase"] = max(forward, 2 * 4 * tb * vocab)
+        # eval-ppl (LayerStream::run, whole windows at once): the compute copy of one layer, the
+        # embedding and lm_head in fp32, the logits of all windows and their log-softmax.
+        t["head"] = 2 * 4 * vocab * h
+        t["activations"] = 4 * nsamples * seqlen * h
+        t["phase"] = max(forward, 2 * 4 * nsamples * seqlen * vocab)
     else:
-        t["phase"] = max(forward, score)
+        t["phase"] = max(forward, load, score)
     return t
 
 
@@ -79,7 +83,7 @@ def main():
     a = ap.parse_args()
     if a.check:
         kinds = {"wanda": ("wanda", False), "wanda-2of4": ("wanda", False), "wanda-spill": ("wanda", True),
-                 "sparsegpt": ("sparsegpt", False)}
+                 "sparsegpt": ("sparsegpt", False), "eval-ppl wanda output, 2 x 512": ("eval", False)}
         print(f"| {a.shape} run | predicted GiB | measured GiB | error |")
         print("| --- | ---: | ---: | ---: |")
         for line in open(a.check):
@@ -87,14 +91,16 @@ def main():
             if r["run"] not in kinds:
                 continue
             m, spill = kinds[r["run"]]
-            p = predict(a.shape, m, a.nsamples, a.seqlen, spill=spill) / GiB
+            n, T = (2, 512) if m == "eval" else (a.nsamples, a.seqlen)
+            p = predict(a.shape, m, n, T, spill=spill) / GiB
             print(f"| {r['run']} | {p:.2f} | {r['peak_rss_gib']:.2f} | {100 * (p / r['peak_rss_gib'] - 1):+.0f} % |")
         return
-    print("| model | Wanda 128 x 2048 | + --activations-on-disk | SparseGPT 128 x 2048 | + --activations-on-disk | box for SparseGPT (spilled) |")
+    print("Upstream's calibration (128 x 2048 tokens), --batch 1 (one 2048-token window per forward):")
+    print("| model | Wanda | Wanda, --activations-on-disk | SparseGPT | SparseGPT, --activations-on-disk | box for SparseGPT (spilled) |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for s in SHAPES:
-        w, ws = predict(s, "wanda", 128, 2048) / GiB, predict(s, "wanda", 128, 2048, spill=True) / GiB
-        g, gs = predict(s, "sparsegpt", 128, 2048) / GiB, predict(s, "sparsegpt", 128, 2048, spill=True) / GiB
+        w, ws = predict(s, "wanda", 128, 2048, 1) / GiB, predict(s, "wanda", 128, 2048, 1, spill=True) / GiB
+        g, gs = predict(s, "sparsegpt", 128, 2048, 1) / GiB, predict(s, "sparsegpt", 128, 2048, 1, spill=True) / GiB
         print(f"| {s} | {w:.1f} GiB | {ws:.1f} GiB | {g:.1f} GiB | {gs:.1f} GiB | {box(gs)} |")
 
 
