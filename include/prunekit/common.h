@@ -48,6 +48,10 @@ class IoError : public std::runtime_error {
 // the run failed (no space, file too large, I/O error, ...). `what` says what was attempted.
 [[noreturn]] void throw_errno(const std::string& path, const std::string& what, int err);
 
+// True when `s` is one or more ASCII digits and nothing else (the strict integer check of the
+// recipe parser and the flag parsers: no sign, no spaces, no hex).
+bool all_digits(const std::string& s);
+
 // Root of the shared fixtures (models/, data/, reference/): $PRUNEKIT_SHARED, else "" if unset.
 std::string shared_dir_from_env();
 

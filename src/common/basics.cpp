@@ -27,6 +27,13 @@ NumericalError::NumericalError(const std::string& where)
     : std::runtime_error("non-finite values (NaN or Inf) in " + where +
                          " (the checkpoint's weights or config produce them)") {}
 
+bool all_digits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 std::string shared_dir_from_env() {
   const char* env = std::getenv("PRUNEKIT_SHARED");
   return env ? std::string(env) : std::string();

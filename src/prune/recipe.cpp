@@ -37,13 +37,6 @@ std::string stage_key(int stage, const std::string& key) {
   throw InputError(where + ": " + key + ": " + problem);
 }
 
-bool all_digits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 // A finite decimal number, the whole token (no trailing text, no hex, no inf/nan).
 bool to_number(const std::string& text, double* out) {
   if (text.empty() || text.find_first_of(" \t\n") != std::string::npos) return false;

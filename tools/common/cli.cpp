@@ -20,13 +20,6 @@ namespace {
 
 std::string in_quotes(const std::string& text) { return "\"" + text + "\""; }
 
-bool all_digits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 // Decimal integer, optional sign, nothing else (no spaces, no hex, no exponent). False on overflow.
 bool to_int64(const std::string& text, int64_t* out) {
   const bool neg = !text.empty() && (text[0] == '-' || text[0] == '+');
