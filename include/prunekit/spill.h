@@ -13,9 +13,6 @@ namespace prunekit {
 // never a SIGBUS later). The mapping lives as long as the tensor's storage.
 at::Tensor spilled_empty(const std::string& dir, at::IntArrayRef sizes, at::ScalarType dtype);
 
-// True when `t` lies in a mapping of spilled_empty().
-bool is_spilled(const at::Tensor& t);
-
 // Drops the resident pages of rows [begin, begin + count) of dim 0 of a spilled tensor (their data
 // stays in the file and the page cache, and is read back on the next touch). No-op for any other
 // tensor, so callers need not know where their tensor lives.

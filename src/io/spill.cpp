@@ -13,7 +13,7 @@
 namespace prunekit {
 namespace {
 
-// Live mappings by start address -> length, for is_spilled / evict_spilled_rows.
+// Live mappings by start address -> length, for evict_spilled_rows.
 std::mutex g_mutex;
 std::map<uintptr_t, size_t> g_mappings;
 
@@ -57,12 +57,6 @@ at::Tensor spilled_empty(const std::string& dir, at::IntArrayRef sizes, at::Scal
         ::munmap(p, bytes);
       },
       at::TensorOptions().dtype(dtype));
-}
-
-bool is_spilled(const at::Tensor& t) {
-  if (!t.defined() || !t.is_cpu()) return false;
-  std::lock_guard<std::mutex> lock(g_mutex);
-  return find_mapping(t.data_ptr()) != g_mappings.end();
 }
 
 void evict_spilled_rows(const at::Tensor& t, int64_t begin, int64_t count) {
