@@ -94,6 +94,18 @@ TEST(Parse, ConfigFromText) {
   EXPECT_GT(c.hidden_size, 0);
   EXPECT_FALSE(c.expected_tensors().empty());
   expect_refused([] { prunekit::LlamaConfig::from_json_text("{", "c.json"); }, "c.json");
+  // fuzz_config's finding: a max_position_embeddings of 6.4e26 was converted to int64 (undefined);
+  // it is bad input now, as a fractional or negative one is, and an integer one still reads.
+  std::string text = prunekit::read_file(path);
+  const size_t at = text.find("\"max_position_embeddings\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t colon = text.find(':', at), end = text.find_first_of(",}", colon);
+  for (const char* bad : {"6.4e26", "512.5", "-1"}) {
+    const std::string t = text.substr(0, colon + 1) + " " + bad + text.substr(end);
+    expect_refused([&] { prunekit::LlamaConfig::from_json_text(t, "c.json"); }, "c.json");
+  }
+  EXPECT_EQ(prunekit::LlamaConfig::from_json_text(text.substr(0, colon + 1) + " 4096" + text.substr(end), "c.json")
+                .max_position_embeddings, 4096);
 }
 
 TEST(Parse, CorpusBytes) {

@@ -126,7 +126,8 @@ LlamaConfig LlamaConfig::from_json_text(const std::string& text, const std::stri
     if (c.num_attention_heads % c.num_key_value_heads != 0)
       throw InputError(origin + ": num_attention_heads is not a multiple of num_key_value_heads");
     c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
-    c.max_position_embeddings = get_or<int64_t>(j, "max_position_embeddings", 2048);
+    // An integer, checked: a float such as 6.4e26 converted to int64 is undefined (found by fuzz_config).
+    c.max_position_embeddings = get_int_or(j, "max_position_embeddings", 2048, origin);
     c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false);
     // Biases as each family's modeling code builds its Linears.
     if (llama || qwen3) c.attention_bias = c.o_proj_bias = get_or<bool>(j, "attention_bias", false);
